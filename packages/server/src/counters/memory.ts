@@ -1,0 +1,53 @@
+import {
+  type ConsumeResult,
+  type LimitCounters,
+  type WindowDemand,
+  type WindowRef,
+  type WindowState,
+  windowStart,
+} from './types.js';
+
+/** Counters of one process: the embedded default. */
+export class MemoryLimitCounters implements LimitCounters {
+  readonly kind = 'memory' as const;
+  private readonly windows = new Map<string, { start: number; used: number }>();
+  private sweptAt = 0;
+
+  private read(ref: WindowRef, now: number): { start: number; used: number } {
+    const start = windowStart(now, ref.windowMs);
+    const w = this.windows.get(ref.key);
+    return w && w.start === start ? w : { start, used: 0 };
+  }
+
+  async consume(demands: readonly WindowDemand[], now: number): Promise<ConsumeResult> {
+    this.sweep(now);
+    const current = demands.map((d) => this.read(d, now));
+    for (const [i, d] of demands.entries()) {
+      const w = current[i] as { start: number; used: number };
+      if (w.used + d.cost > d.limit) return { ok: false, failed: i, retryAfterMs: w.start + d.windowMs - now };
+    }
+    for (const [i, d] of demands.entries()) {
+      const w = current[i] as { start: number; used: number };
+      this.windows.set(d.key, { start: w.start, used: w.used + d.cost });
+    }
+    return { ok: true };
+  }
+
+  async peek(refs: readonly WindowRef[], now: number): Promise<WindowState[]> {
+    return refs.map((r) => {
+      const w = this.read(r, now);
+      return { used: w.used, resetsAt: w.start + r.windowMs };
+    });
+  }
+
+  /** Drops finished windows now and then, so that memory follows the live keys, not history. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < 60_000) return;
+    this.sweptAt = now;
+    for (const [key, w] of this.windows) if (w.start + 86_400_000 < now) this.windows.delete(key);
+  }
+
+  async close(): Promise<void> {
+    this.windows.clear();
+  }
+}

@@ -1,0 +1,114 @@
+import type { TierLimits } from '../config.js';
+import type { Store } from '../storage/types.js';
+import type { Clock } from './clock.js';
+import { AppError } from './errors.js';
+import type { Account, ApiKeyRecord } from './model.js';
+import { isActive } from './model.js';
+import { maxBig, minBig } from './money.js';
+import { newId } from './secrets.js';
+import { dayOf, periodStartDay } from './time.js';
+
+export interface AccountDefaults {
+  defaultTier: string;
+  diemEpochAllocation: bigint;
+  startingBalanceUsd: bigint;
+}
+
+export interface Balances {
+  usd: bigint;
+  /** What is left of this epoch's DIEM allocation. */
+  diem: bigint;
+}
+
+export type ConsumptionCurrency = 'DIEM' | 'USD' | null;
+
+/** $0.10: below this an account cannot start a request (Venice's rule). */
+const MIN_SPENDABLE = 100_000n;
+
+/** Accounts and money: balances, what a key may still spend, and the operator's changes. */
+export class AccountService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly defaults: AccountDefaults,
+    private readonly tiers: Record<string, TierLimits>,
+  ) {}
+
+  newAccount(walletAddress: string | null = null): Account {
+    return {
+      id: newId(),
+      tier: this.defaults.defaultTier,
+      usdBalance: this.defaults.startingBalanceUsd,
+      diemEpochAllocation: this.defaults.diemEpochAllocation,
+      walletAddress,
+      createdAt: this.clock.now(),
+    };
+  }
+
+  async create(): Promise<Account> {
+    const account = this.newAccount();
+    await this.store.createAccount(account);
+    return account;
+  }
+
+  /** The account linked to a wallet, created on its first mint. */
+  forWallet(address: string): Promise<Account> {
+    return this.store.accountForWallet(this.newAccount(address.toLowerCase()));
+  }
+
+  async get(id: string): Promise<Account> {
+    const account = await this.store.getAccount(id);
+    if (!account) throw new AppError('NOT_FOUND', 'Account not found');
+    return account;
+  }
+
+  async creditUsd(id: string, micros: bigint): Promise<Account> {
+    if (micros <= 0n) throw new AppError('BAD_REQUEST', 'Credit must be positive');
+    return (await this.store.creditUsd(id, micros)) ?? (await this.get(id));
+  }
+
+  async setTier(id: string, tier: string): Promise<Account> {
+    if (!this.tiers[tier])
+      throw new AppError('BAD_REQUEST', `Unknown tier "${tier}"; known: ${Object.keys(this.tiers).join(', ')}`);
+    return (await this.store.updateAccount(id, { tier })) ?? (await this.get(id));
+  }
+
+  async setDiemAllocation(id: string, micros: bigint): Promise<Account> {
+    if (micros < 0n) throw new AppError('BAD_REQUEST', 'DIEM allocation cannot be negative');
+    return (await this.store.updateAccount(id, { diemEpochAllocation: micros })) ?? (await this.get(id));
+  }
+
+  async balances(account: Account): Promise<Balances> {
+    const spent = await this.store.accountSpend(account.id, dayOf(this.clock.now()));
+    return { usd: maxBig(account.usdBalance, 0n), diem: maxBig(account.diemEpochAllocation - spent.diem, 0n) };
+  }
+
+  async billing(account: Account): Promise<{ balances: Balances; canConsume: boolean; currency: ConsumptionCurrency }> {
+    const balances = await this.balances(account);
+    return {
+      balances,
+      canConsume: balances.usd + balances.diem >= MIN_SPENDABLE,
+      currency: balances.diem > 0n ? 'DIEM' : balances.usd > 0n ? 'USD' : null,
+    };
+  }
+
+  /** The account's last breaches of a rate limit, newest first. */
+  recentBreaches(accountId: string, limit = 50) {
+    return this.store.recentBreaches(accountId, limit);
+  }
+
+  /** Each balance clamped to what the key may still spend in its current limit period. */
+  async spendableByKey(account: Account, key: ApiKeyRecord): Promise<Balances & { accessPermitted: boolean }> {
+    const now = this.clock.now();
+    const balances = await this.balances(account);
+    let { usd, diem } = balances;
+    if (key.limitUsd !== null || key.limitDiem !== null) {
+      const spend = (await this.store.spendByKey(account.id, periodStartDay(key.limitPeriod, now), [key.id])).get(
+        key.id,
+      );
+      if (key.limitUsd !== null) usd = minBig(usd, maxBig(key.limitUsd - (spend?.usd ?? 0n), 0n));
+      if (key.limitDiem !== null) diem = minBig(diem, maxBig(key.limitDiem - (spend?.diem ?? 0n), 0n));
+    }
+    return { usd, diem, accessPermitted: isActive(key, now) && (usd > 0n || diem > 0n) };
+  }
+}

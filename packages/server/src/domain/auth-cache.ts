@@ -1,0 +1,49 @@
+import { performance } from 'node:perf_hooks';
+import type { Account, ApiKeyRecord } from './model.js';
+
+export interface KeyWithAccount {
+  key: ApiKeyRecord;
+  account: Account;
+}
+
+/**
+ * Short-lived cache of secret digest → key. Entries live `ttlMs` (1 s), which is the bound on how long
+ * another instance may still accept a key this one revoked; this instance drops a key at once.
+ * Its timer is the process's monotonic clock, not the domain clock: it is about freshness, not policy.
+ */
+export class AuthCache {
+  private readonly entries = new Map<string, { value: KeyWithAccount | undefined; at: number }>();
+
+  constructor(
+    private readonly ttlMs = 1_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(digest: string): { value: KeyWithAccount | undefined } | undefined {
+    const e = this.entries.get(digest);
+    if (!e) return undefined;
+    if (performance.now() - e.at > this.ttlMs) {
+      this.entries.delete(digest);
+      return undefined;
+    }
+    return e;
+  }
+
+  set(digest: string, value: KeyWithAccount | undefined): void {
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(digest, { value, at: performance.now() });
+  }
+
+  /** Forget a key after this instance changed it (revoke, expiry, limits). */
+  forgetKey(keyId: string): void {
+    for (const [digest, e] of this.entries) if (e.value?.key.id === keyId) this.entries.delete(digest);
+  }
+
+  /** Forget every key of an account after its balance or tier changed. */
+  forgetAccount(accountId: string): void {
+    for (const [digest, e] of this.entries) if (e.value?.account.id === accountId) this.entries.delete(digest);
+  }
+}

@@ -1,0 +1,21 @@
+/** Time is injected so that expiry, windows and period boundaries are tested exactly. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock tests can move by hand. */
+export class ManualClock implements Clock {
+  constructor(private ms: number = Date.UTC(2026, 0, 15, 12, 0, 0)) {}
+  now(): number {
+    return this.ms;
+  }
+  set(ms: number): void {
+    this.ms = ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The one error type of the server. Domain code throws it with a code from a closed set;
+ * `statusOf` is the only place where codes become HTTP statuses.
+ */
+export type ErrorCode =
+  | 'AUTH_REQUIRED'
+  | 'AUTH_FAILED'
+  | 'ADMIN_REQUIRED'
+  | 'VALIDATION'
+  | 'BAD_REQUEST'
+  | 'PAYMENT_REQUIRED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, number> = {
+  AUTH_REQUIRED: 401,
+  AUTH_FAILED: 401,
+  ADMIN_REQUIRED: 401,
+  VALIDATION: 400,
+  BAD_REQUEST: 400,
+  PAYMENT_REQUIRED: 402,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export interface AppErrorOptions {
+  /** Extra top-level fields of the error body (validation `details` and `issues`). */
+  body?: Record<string, unknown>;
+  /** For RATE_LIMITED: how long the caller should wait; becomes `Retry-After`. */
+  retryAfterMs?: number;
+  /** Extra response headers (e.g. `Allow` on a 405). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly body: Record<string, unknown> | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.body = options.body;
+    this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers;
+  }
+
+  get status(): number {
+    return statusOf(this.code);
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

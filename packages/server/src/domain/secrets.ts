@@ -1,0 +1,68 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
+import type { ApiKeyType } from './model.js';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const SECRET_BODY_LENGTH = 44;
+const PREFIX: Record<ApiKeyType, string> = { INFERENCE: 'VENICE_INFERENCE_KEY_', ADMIN: 'VENICE_ADMIN_KEY_' };
+
+/** The shape every secret we issue has; anything else cannot authenticate and is not looked up. */
+export const SECRET_PATTERN = /^VENICE_(?:INFERENCE|ADMIN)_KEY_[A-Za-z0-9]{44}$/;
+
+/** Prefix + 44 characters of [A-Za-z0-9] from the CSPRNG, without modulo bias (rejection sampling). */
+export function generateSecret(type: ApiKeyType): string {
+  const out: string[] = [];
+  // 248 = 4 * 62: bytes at or above it would favour the first letters, so they are drawn again.
+  while (out.length < SECRET_BODY_LENGTH) {
+    for (const byte of randomBytes(64)) {
+      if (byte < 248 && out.length < SECRET_BODY_LENGTH) out.push(ALPHABET[byte % 62] as string);
+    }
+  }
+  return PREFIX[type] + out.join('');
+}
+
+export const digestSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+export const newId = (): string => randomUUID();
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Keyed digest of an Idempotency-Key value: the value itself is never stored. */
+export function idempotencyDigest(serverSecret: Uint8Array, accountId: string, key: string): string {
+  return createHmac('sha256', serverSecret).update(`${accountId}\n${key}`).digest('hex');
+}
+
+function sealingKey(serverSecret: Uint8Array, accountId: string, idempotencyKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', idempotencyKey, serverSecret, `venice-keys idempotency ${accountId}`, 32));
+}
+
+/**
+ * AES-256-GCM under a key derived from the Idempotency-Key value: a stored replay (which holds a
+ * secret) can only be opened by a caller who presents the same Idempotency-Key again.
+ */
+export function seal(plaintext: string, serverSecret: Uint8Array, accountId: string, idempotencyKey: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(serverSecret, accountId, idempotencyKey), iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+export function unseal(sealed: string, serverSecret: Uint8Array, accountId: string, idempotencyKey: string): string {
+  const raw = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    sealingKey(serverSecret, accountId, idempotencyKey),
+    raw.subarray(0, 12),
+  );
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { AppError, isAppError } from '../domain/errors.js';
+
+/** Request ids: a caller's own id is echoed when it is sane, otherwise we mint one. */
+export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfterMs !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.status).send({ error: error.message, ...error.body });
+}
+
+/**
+ * What every route shares: bodies read raw and decoded by us (so that an empty body is no body
+ * whatever its Content-Type, and wrong types or bad JSON get the contract's messages), request ids,
+ * and one error handler that maps AppError codes to statuses and hides internals of a 5xx.
+ */
+export function registerPlumbing(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('preValidation', async (req) => {
+    const raw = req.body;
+    if (!Buffer.isBuffer(raw)) return;
+    if (raw.length === 0) {
+      req.body = undefined;
+      return;
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      throw new AppError('BAD_REQUEST', "'Content-Type' must be 'application/json'");
+    }
+    try {
+      req.body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new AppError('BAD_REQUEST', 'Invalid JSON request');
+    }
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id);
+    return payload;
+  });
+
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send({ error: 'Not found' });
+  });
+
+  app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    if (isAppError(error)) {
+      if (error.status >= 500) req.log.error({ err: error }, 'request failed');
+      return sendError(reply, error);
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message || 'Bad request' });
+    req.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'Internal server error' });
+  });
+}
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** A known path with a method it does not serve is a 405 with `Allow`, not a 404. */
+export function refuseOtherMethods(app: FastifyInstance, url: string, served: HTTPMethods[]): void {
+  const allow = [...served, ...(served.includes('GET') ? (['HEAD'] as const) : [])].join(', ');
+  app.route({
+    method: ALL_METHODS.filter((m) => !served.includes(m)),
+    url,
+    config: { auth: 'none' },
+    handler: async () => {
+      throw new AppError('METHOD_NOT_ALLOWED', 'Method not allowed', { headers: { allow } });
+    },
+  });
+}
