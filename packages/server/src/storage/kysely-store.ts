@@ -331,6 +331,11 @@ export abstract class KyselyStore implements Store {
       .execute();
   }
 
+  async isWeb3TokenUsed(jti: string): Promise<boolean> {
+    const r = await this.db.selectFrom('web3_tokens_used').select('jti').where('jti', '=', jti).executeTakeFirst();
+    return r !== undefined;
+  }
+
   inAccount<T>(accountId: string, work: (tx: AccountTx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, accountId);

@@ -44,6 +44,9 @@ export interface Store {
   recentBreaches(accountId: string, limit: number): Promise<Breach[]>;
   recordBreach(breach: Breach): Promise<void>;
 
+  /** Whether a web3 token id has minted a key already (a read; the atomic mark is `AccountTx.useWeb3Token`). */
+  isWeb3TokenUsed(jti: string): Promise<boolean>;
+
   inAccount<T>(accountId: string, work: (tx: AccountTx) => Promise<T>): Promise<T>;
 
   getSetting(name: string): Promise<string | undefined>;
