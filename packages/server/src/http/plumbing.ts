@@ -8,6 +8,7 @@ export function requestId(req: { headers: Record<string, string | string[] | und
   return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
+const CONTENT_TYPE_MESSAGE = "'Content-Type' must be 'application/json'";
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 function sendError(reply: FastifyReply, error: AppError): FastifyReply {
@@ -34,7 +35,7 @@ export function registerPlumbing(app: FastifyInstance): void {
       return;
     }
     if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
-      throw new AppError('BAD_REQUEST', "'Content-Type' must be 'application/json'");
+      throw new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE);
     }
     try {
       req.body = JSON.parse(raw.toString('utf8'));
@@ -60,6 +61,8 @@ export function registerPlumbing(app: FastifyInstance): void {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'));
     }
+    // fastify refuses Content-Type headers it cannot even parse before our hook sees the body.
+    if (error.statusCode === 415) return sendError(reply, new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE));
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message || 'Bad request' });
     req.log.error({ err: error }, 'unhandled error');
