@@ -10,7 +10,7 @@ import {
 
 /**
  * All-or-nothing check-and-count of several windows in one round trip. KEYS are the window keys;
- * ARGV holds, per key, limit, cost and the window end (ms) for expiry. Returns 0 when counted, or the
+ * ARGV holds, per key, limit, cost and a time to live (ms) reaching past the window's end. Returns 0 when counted, or the
  * 1-based index of the first window that would pass its limit.
  */
 const CONSUME = `
@@ -20,7 +20,7 @@ for i = 1, #KEYS do
 end
 for i = 1, #KEYS do
   redis.call('INCRBY', KEYS[i], ARGV[i * 3 - 1])
-  redis.call('PEXPIREAT', KEYS[i], ARGV[i * 3])
+  redis.call('PEXPIRE', KEYS[i], ARGV[i * 3])
 end
 return 0
 `;
@@ -44,7 +44,8 @@ export class RedisLimitCounters implements LimitCounters {
   async consume(demands: readonly WindowDemand[], now: number): Promise<ConsumeResult> {
     if (demands.length === 0) return { ok: true };
     const keys = demands.map((d) => this.keyOf(d, now));
-    const args = demands.flatMap((d) => [d.limit, d.cost, windowStart(now, d.windowMs) + d.windowMs + 1_000]);
+    // Relative expiry: the domain clock need not agree with Redis's own clock.
+    const args = demands.flatMap((d) => [d.limit, d.cost, windowStart(now, d.windowMs) + d.windowMs - now + 1_000]);
     const failed = (await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).vkConsume?.(
       keys.length,
       ...keys,

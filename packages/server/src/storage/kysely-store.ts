@@ -286,6 +286,19 @@ export abstract class KyselyStore implements Store {
     return new Map(rows.map((r) => [r.key_id, sumSpend(r)]));
   }
 
+  async recordSpend(accountId: string, keyId: string, day: number, spend: Spend): Promise<void> {
+    await this.db
+      .insertInto('usage_daily')
+      .values({ key_id: keyId, account_id: accountId, day, usd: bind(spend.usd) as string, diem: bind(spend.diem) as string })
+      .onConflict((oc) =>
+        oc.columns(['key_id', 'day']).doUpdateSet({
+          usd: sql`usage_daily.usd + excluded.usd`,
+          diem: sql`usage_daily.diem + excluded.diem`,
+        }),
+      )
+      .execute();
+  }
+
   async accountSpend(accountId: string, fromDay: number): Promise<Spend> {
     const r = await this.db
       .selectFrom('usage_daily')

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryLimitCounters } from '../../src/counters/memory.js';
+import { RedisLimitCounters } from '../../src/counters/redis.js';
+import type { LimitCounters } from '../../src/counters/types.js';
+import { REDIS_URL, serviceAvailable } from '../support/stores.js';
+
+const redisReachable = (async () => {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+})();
+
+interface CounterFactory {
+  name: string;
+  available(): Promise<boolean>;
+  open(): Promise<LimitCounters>;
+}
+
+const factories: CounterFactory[] = [
+  { name: 'memory', available: async () => true, open: async () => new MemoryLimitCounters() },
+  {
+    name: 'redis',
+    available: () => serviceAvailable('Redis', redisReachable),
+    // A prefix per run keeps parallel test files apart in the one shared Redis.
+    open: async () => new RedisLimitCounters(new Redis(REDIS_URL), `test:${randomUUID()}:`),
+  },
+];
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 30);
+
+for (const factory of factories) {
+  const available = await factory.available();
+  describe.skipIf(!available)(`LimitCounters contract: ${factory.name}`, () => {
+    let counters: LimitCounters;
+    beforeAll(async () => {
+      counters = await factory.open();
+    });
+    afterAll(async () => counters?.close());
+
+    it('counts within a window and refuses past the limit with the time to the window end', async () => {
+      const d = { key: `a:${randomUUID()}`, windowMs: 60_000, limit: 3, cost: 1 };
+      for (let i = 0; i < 3; i++) expect(await counters.consume([d], T0)).toEqual({ ok: true });
+      expect(await counters.consume([d], T0 + 1_000)).toEqual({ ok: false, failed: 0, retryAfterMs: 29_000 });
+      expect(await counters.peek([d], T0)).toEqual([{ used: 3, resetsAt: Date.UTC(2026, 0, 15, 12, 1) }]);
+      expect(await counters.consume([d], Date.UTC(2026, 0, 15, 12, 1))).toEqual({ ok: true });
+      expect(await counters.peek([d], Date.UTC(2026, 0, 15, 12, 1))).toEqual([{ used: 1, resetsAt: Date.UTC(2026, 0, 15, 12, 2) }]);
+    });
+
+    it('is all or nothing across several windows', async () => {
+      const rpm = { key: `rpm:${randomUUID()}`, windowMs: 60_000, limit: 10, cost: 1 };
+      const tpm = { key: `tpm:${randomUUID()}`, windowMs: 60_000, limit: 100, cost: 60 };
+      expect(await counters.consume([rpm, tpm], T0)).toEqual({ ok: true });
+      expect(await counters.consume([rpm, tpm], T0)).toEqual({ ok: false, failed: 1, retryAfterMs: 30_000 });
+      expect((await counters.peek([rpm, tpm], T0)).map((s) => s.used)).toEqual([1, 60]);
+    });
+
+    it('aligns day windows to UTC midnight', async () => {
+      const d = { key: `rpd:${randomUUID()}`, windowMs: 86_400_000, limit: 1, cost: 1 };
+      await counters.consume([d], T0);
+      expect(await counters.peek([d], T0)).toEqual([{ used: 1, resetsAt: Date.UTC(2026, 0, 16) }]);
+    });
+
+    it('never lets concurrent consumers pass the limit', async () => {
+      const d = { key: `race:${randomUUID()}`, windowMs: 60_000, limit: 25, cost: 1 };
+      const results = await Promise.all(Array.from({ length: 100 }, () => counters.consume([d], T0)));
+      expect(results.filter((r) => r.ok)).toHaveLength(25);
+    });
+
+    it('peeks unknown counters as zero and consumes nothing for no demands', async () => {
+      expect(await counters.peek([{ key: `none:${randomUUID()}`, windowMs: 1_000 }], T0)).toEqual([{ used: 0, resetsAt: T0 + 1_000 }]);
+      expect(await counters.consume([], T0)).toEqual({ ok: true });
+      expect(await counters.peek([], T0)).toEqual([]);
+    });
+  });
+}
+
+describe.skipIf(!(await redisReachable))('Redis counters across instances', () => {
+  it('two instances share one budget', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const a = new RedisLimitCounters(new Redis(REDIS_URL), prefix);
+    const b = new RedisLimitCounters(new Redis(REDIS_URL), prefix);
+    const d = { key: 'shared', windowMs: 60_000, limit: 10, cost: 1 };
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).consume([d], T0)));
+    expect(results.filter((r) => r.ok)).toHaveLength(10);
+    await a.close();
+    await b.close();
+  });
+});
