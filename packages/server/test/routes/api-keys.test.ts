@@ -330,6 +330,33 @@ for (const factory of storeFactories) {
         });
       });
 
+      it('reports trailing-seven-day and current-period usage with 4 decimals, and what a key may still spend', async () => {
+        clock.set(Date.UTC(2026, 5, 20, 10));
+        const acct = await newAccount(app);
+        await app.services.accounts.creditUsd(acct.accountId, 500_000_000n);
+        await app.services.accounts.setDiemAllocation(acct.accountId, 10_000_000n);
+        const a = await newKey(app, acct.accountId, { limitUsd: 150_000_000n, limitPeriod: 'MONTH' });
+        const b = await newKey(app, acct.accountId);
+        const day = (y: number, m: number, d: number) => Date.UTC(y, m, d) / 86_400_000;
+        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 20), { usd: 1_234_560n, diem: 500_000n });
+        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 14), { usd: 2_000_000n, diem: 0n });
+        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 13), { usd: 100_000_000n, diem: 0n });
+        await store.recordSpend(acct.accountId, a.id, day(2026, 4, 31), { usd: 1_000_000_000n, diem: 0n });
+        await store.recordSpend(acct.accountId, b.id, day(2026, 5, 20), { usd: 50n, diem: 0n });
+        const got = await get(`/api/v1/api_keys/${a.id}`, acct.adminKey);
+        expect(got.json().data.usage).toEqual({ trailingSevenDays: { usd: '3.2346', diem: '0.5000', vcu: '0.0000' } });
+        expect(got.json().data.currentPeriodUsage).toEqual({ usd: '103.2346', diem: '0.5000' });
+        const listed = (await get('/api/v1/api_keys', acct.adminKey)).json().data;
+        const listedB = listed.find((k: { id: string }) => k.id === b.id);
+        expect(listedB.usage.trailingSevenDays.usd).toBe('0.0001');
+        expect(listedB).not.toHaveProperty('currentPeriodUsage');
+        expect(listed.find((k: { id: string }) => k.id === a.id).currentPeriodUsage).toEqual({ usd: '103.2346', diem: '0.5000' });
+        const limits = (await get('/api/v1/api_keys/rate_limits', a.secret)).json().data;
+        expect(limits).toMatchObject({ accessPermitted: true, balances: { USD: 46.76544, DIEM: 9.5 } });
+        const balance = (await get('/api/v1/billing/balance', acct.adminKey)).json();
+        expect(balance).toEqual({ canConsume: true, consumptionCurrency: 'DIEM', balances: { diem: 9.5, usd: 500 }, diemEpochAllocation: 10 });
+      });
+
       it('pages with page and limit, and validates them', async () => {
         const acct = await newAccount(app);
         const ids = [acct.adminKeyId];
