@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -18,7 +19,9 @@ async function main(): Promise<void> {
   const counters = await openCounters(config.redisUrl);
   const serverSecret = await resolveServerSecret(config, store);
 
-  if ((await store.countAccounts()) === 0) {
+  // Instances starting together on an empty database: the one whose claim is stored bootstraps.
+  const claim = randomUUID();
+  if ((await store.countAccounts()) === 0 && (await store.initSetting('bootstrapped_by', claim)) === claim) {
     const { accounts, keys } = createServices(config, store, systemClock, serverSecret);
     const { account, created } = await createAccountWithAdminKey(accounts, keys);
     // Printed once, to the terminal only: the secret is not logged and not stored.

@@ -46,7 +46,9 @@ for (const factory of storeFactories) {
     it('parallel creates never push an account past 500 active keys', async () => {
       const acct = await newAccount(app);
       for (let i = 0; i < 489; i++) await newKey(app, acct.accountId);
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => createVia(app, acct.adminKey, `race ${i}`)));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => createVia(app, acct.adminKey, `race ${i}`)),
+      );
       const codes = answers.map((a) => a.statusCode);
       expect(codes.filter((c) => c === 200)).toHaveLength(10);
       expect(codes.filter((c) => c === 400)).toHaveLength(20);
@@ -130,10 +132,14 @@ describe.skipIf(!(await postgresFactory.available()))('several instances on one 
   it('share idempotency and the per-minute create budget', async () => {
     const acct = await newAccount(a);
     const idem = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => createVia(i % 2 ? a : b, acct.adminKey, 'same', { 'idempotency-key': 'multi' })),
+      Array.from({ length: 20 }, (_, i) =>
+        createVia(i % 2 ? a : b, acct.adminKey, 'same', { 'idempotency-key': 'multi' }),
+      ),
     );
     expect(new Set(idem.map((r) => r.json().data.id)).size).toBe(1);
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => createVia(i % 2 ? a : b, acct.adminKey, `burst ${i}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => createVia(i % 2 ? a : b, acct.adminKey, `burst ${i}`)),
+    );
     // 20 per minute in all: the bootstrap key and the idempotent key took two.
     expect(burst.filter((r) => r.statusCode === 200)).toHaveLength(18);
     expect(burst.filter((r) => r.statusCode === 429)).toHaveLength(12);
@@ -145,7 +151,9 @@ describe.skipIf(!(await postgresFactory.available()))('several instances on one 
     const probe = () => b.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) });
     expect((await probe()).statusCode).toBe(200);
     await a.inject({ method: 'DELETE', url: `/api/v1/api_keys?id=${key.id}`, headers: bearer(acct.adminKey) });
-    expect((await a.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) })).statusCode).toBe(401);
+    expect(
+      (await a.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) })).statusCode,
+    ).toBe(401);
     await new Promise((r) => setTimeout(r, 1_050));
     expect((await probe()).statusCode).toBe(401);
   });

@@ -22,22 +22,43 @@ describe('operator command', () => {
     const created = await run('accounts', 'create', '--credit', '12.5', '--json');
     expect(created.code).toBe(0);
     const account = JSON.parse(created.out);
-    expect(account).toMatchObject({ tier: 'paid', usdBalance: '12.500000', diemEpochAllocation: '0.000000', walletAddress: null });
+    expect(account).toMatchObject({
+      tier: 'paid',
+      usdBalance: '12.500000',
+      diemEpochAllocation: '0.000000',
+      walletAddress: null,
+    });
     expect(account.adminKey).toMatch(/^VENICE_ADMIN_KEY_[A-Za-z0-9]{44}$/);
 
     const credit = await run('accounts', 'credit', account.id, '0.0000005', '--json');
     expect(JSON.parse(credit.out).usdBalance).toBe('12.500001');
-    expect((await run('accounts', 'set-diem', account.id, '100')).out).toBe(`Account ${account.id} DIEM per epoch: 100.000000\n`);
+    expect((await run('accounts', 'set-diem', account.id, '100')).out).toBe(
+      `Account ${account.id} DIEM per epoch: 100.000000\n`,
+    );
     expect((await run('accounts', 'set-tier', account.id, 'paid')).code).toBe(0);
 
     const list = await run('accounts', 'list', '--json');
-    expect(list.out.trim().split('\n').map((l) => JSON.parse(l).id)).toContain(account.id);
+    expect(
+      list.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id),
+    ).toContain(account.id);
 
     // The key printed by the operator authenticates against a server on the same database.
     const store = await openSqliteStore(join(dir, 'op.db'));
     const { app } = await buildTestApp(store);
-    const balance = await app.inject({ method: 'GET', url: '/api/v1/billing/balance', headers: bearer(account.adminKey) });
-    expect(balance.json()).toEqual({ canConsume: true, consumptionCurrency: 'DIEM', balances: { diem: 100, usd: 12.500001 }, diemEpochAllocation: 100 });
+    const balance = await app.inject({
+      method: 'GET',
+      url: '/api/v1/billing/balance',
+      headers: bearer(account.adminKey),
+    });
+    expect(balance.json()).toEqual({
+      canConsume: true,
+      consumptionCurrency: 'DIEM',
+      balances: { diem: 100, usd: 12.500001 },
+      diemEpochAllocation: 100,
+    });
     await app.close();
     await store.close();
   });
@@ -48,7 +69,10 @@ describe('operator command', () => {
       out: '',
       err: 'error: Unknown tier "nope"; known: paid\n',
     });
-    expect(await run('accounts', 'credit', '00000000-0000-4000-8000-000000000000', '5')).toMatchObject({ code: 1, err: 'error: Account not found\n' });
+    expect(await run('accounts', 'credit', '00000000-0000-4000-8000-000000000000', '5')).toMatchObject({
+      code: 1,
+      err: 'error: Account not found\n',
+    });
     expect(await run('accounts', 'credit', 'x', 'five')).toMatchObject({ code: 2 });
     expect((await run('accounts', 'bogus')).code).not.toBe(0);
   });

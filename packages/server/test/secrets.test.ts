@@ -33,9 +33,15 @@ describe('secrets at rest and in logs', () => {
         payload: JSON.stringify(body),
       });
     for (let i = 0; i < 10; i++) {
-      const res = await post({ apiKeyType: i % 2 ? 'ADMIN' : 'INFERENCE', description: `scan ${i}` }, { 'idempotency-key': `idem-${i}` });
+      const res = await post(
+        { apiKeyType: i % 2 ? 'ADMIN' : 'INFERENCE', description: `scan ${i}` },
+        { 'idempotency-key': `idem-${i}` },
+      );
       secrets.push(res.json().data.apiKey);
-      const replay = await post({ apiKeyType: i % 2 ? 'ADMIN' : 'INFERENCE', description: `scan ${i}` }, { 'idempotency-key': `idem-${i}` });
+      const replay = await post(
+        { apiKeyType: i % 2 ? 'ADMIN' : 'INFERENCE', description: `scan ${i}` },
+        { 'idempotency-key': `idem-${i}` },
+      );
       expect(replay.json().data.apiKey).toBe(res.json().data.apiKey);
     }
     const victim = secrets[1] as string;

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config.js';
-import { systemClock } from '../domain/clock.js';
 import { createAccountWithAdminKey } from '../domain/bootstrap.js';
+import { systemClock } from '../domain/clock.js';
 import { isAppError } from '../domain/errors.js';
 import type { Account } from '../domain/model.js';
 import { formatMicros, microsFromDecimal } from '../domain/money.js';
@@ -45,7 +45,8 @@ export async function runOperator(argv: string[], io: OperatorIo): Promise<numbe
   try {
     const services = createServices(config, store, systemClock, await resolveServerSecret(config, store));
     const { accounts, keys } = services;
-    const print = (json: boolean, a: Account, text: string) => io.out(json ? `${JSON.stringify(describe(a))}\n` : `${text}\n`);
+    const print = (json: boolean, a: Account, text: string) =>
+      io.out(json ? `${JSON.stringify(describe(a))}\n` : `${text}\n`);
 
     const program = new Command('venice-keys-admin')
       .description('Operator commands for a venice-keys server (talks to its database directly)')

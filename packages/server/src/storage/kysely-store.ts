@@ -289,7 +289,13 @@ export abstract class KyselyStore implements Store {
   async recordSpend(accountId: string, keyId: string, day: number, spend: Spend): Promise<void> {
     await this.db
       .insertInto('usage_daily')
-      .values({ key_id: keyId, account_id: accountId, day, usd: bind(spend.usd) as string, diem: bind(spend.diem) as string })
+      .values({
+        key_id: keyId,
+        account_id: accountId,
+        day,
+        usd: bind(spend.usd) as string,
+        diem: bind(spend.diem) as string,
+      })
       .onConflict((oc) =>
         oc.columns(['key_id', 'day']).doUpdateSet({
           usd: sql`usage_daily.usd + excluded.usd`,

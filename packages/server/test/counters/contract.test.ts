@@ -7,7 +7,12 @@ import type { LimitCounters } from '../../src/counters/types.js';
 import { REDIS_URL, serviceAvailable } from '../support/stores.js';
 
 const redisReachable = (async () => {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await r.connect();
     await r.ping();
@@ -52,7 +57,9 @@ for (const factory of factories) {
       expect(await counters.consume([d], T0 + 1_000)).toEqual({ ok: false, failed: 0, retryAfterMs: 29_000 });
       expect(await counters.peek([d], T0)).toEqual([{ used: 3, resetsAt: Date.UTC(2026, 0, 15, 12, 1) }]);
       expect(await counters.consume([d], Date.UTC(2026, 0, 15, 12, 1))).toEqual({ ok: true });
-      expect(await counters.peek([d], Date.UTC(2026, 0, 15, 12, 1))).toEqual([{ used: 1, resetsAt: Date.UTC(2026, 0, 15, 12, 2) }]);
+      expect(await counters.peek([d], Date.UTC(2026, 0, 15, 12, 1))).toEqual([
+        { used: 1, resetsAt: Date.UTC(2026, 0, 15, 12, 2) },
+      ]);
     });
 
     it('is all or nothing across several windows', async () => {
@@ -76,7 +83,9 @@ for (const factory of factories) {
     });
 
     it('peeks unknown counters as zero and consumes nothing for no demands', async () => {
-      expect(await counters.peek([{ key: `none:${randomUUID()}`, windowMs: 1_000 }], T0)).toEqual([{ used: 0, resetsAt: T0 + 1_000 }]);
+      expect(await counters.peek([{ key: `none:${randomUUID()}`, windowMs: 1_000 }], T0)).toEqual([
+        { used: 0, resetsAt: T0 + 1_000 },
+      ]);
       expect(await counters.consume([], T0)).toEqual({ ok: true });
       expect(await counters.peek([], T0)).toEqual([]);
     });

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/domain/clock.js';
 import type { Store } from '../../src/storage/types.js';
 import { bearer, buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
 import { storeFactories } from '../support/stores.js';
-import type { ManualClock } from '../../src/domain/clock.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -30,8 +30,14 @@ for (const factory of storeFactories) {
 
     const get = (url: string, secret: string) => app.inject({ method: 'GET', url, headers: bearer(secret) });
     const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, secret: string, body?: unknown, headers = {}) =>
-      app.inject({ method, url, headers: { ...bearer(secret), ...json, ...headers }, payload: body === undefined ? undefined : JSON.stringify(body) });
-    const create = (acct: TestAccount, body: unknown, headers = {}) => send('POST', '/api/v1/api_keys', acct.adminKey, body, headers);
+      app.inject({
+        method,
+        url,
+        headers: { ...bearer(secret), ...json, ...headers },
+        payload: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const create = (acct: TestAccount, body: unknown, headers = {}) =>
+      send('POST', '/api/v1/api_keys', acct.adminKey, body, headers);
 
     describe('POST /api_keys', () => {
       it('creates a key and returns the secret once, with the exact wire shape', async () => {
@@ -92,7 +98,11 @@ for (const factory of storeFactories) {
           modelPrivacy: 'ALL',
         });
         expect(res.json().data.apiKey).toMatch(/^VENICE_ADMIN_KEY_[A-Za-z0-9]{44}$/);
-        const big = await create(acct, { apiKeyType: 'INFERENCE', description: 'y', consumptionLimit: { usd: 9999999999, diem: null } });
+        const big = await create(acct, {
+          apiKeyType: 'INFERENCE',
+          description: 'y',
+          consumptionLimit: { usd: 9999999999, diem: null },
+        });
         expect(big.json().data.consumptionLimit).toEqual({ usd: 9999999999, diem: null, vcu: null });
       });
 
@@ -155,7 +165,14 @@ for (const factory of storeFactories) {
         expect(unknown.json()).toEqual({
           error: 'Invalid request parameters',
           details: { _errors: ['Unrecognized key: "consumptionLimits"'] },
-          issues: [{ code: 'unrecognized_keys', keys: ['consumptionLimits'], path: [], message: 'Unrecognized key: "consumptionLimits"' }],
+          issues: [
+            {
+              code: 'unrecognized_keys',
+              keys: ['consumptionLimits'],
+              path: [],
+              message: 'Unrecognized key: "consumptionLimits"',
+            },
+          ],
         });
         const missing = await create(acct, { description: 'd' });
         expect(missing.json()).toEqual({
@@ -191,7 +208,11 @@ for (const factory of storeFactories) {
         ]) {
           const res = await create(acct, bad);
           expect(res.statusCode, JSON.stringify(bad)).toBe(400);
-          expect(res.json()).toMatchObject({ error: 'Invalid request parameters', details: expect.any(Object), issues: expect.any(Array) });
+          expect(res.json()).toMatchObject({
+            error: 'Invalid request parameters',
+            details: expect.any(Object),
+            issues: expect.any(Array),
+          });
         }
         expect((await app.services.keys.list(acct.accountId)).length).toBe(1);
       });
@@ -211,8 +232,13 @@ for (const factory of storeFactories) {
         clock.advance(60_000);
         for (let i = 0; i < 5; i++) expect((await create(acct, { apiKeyType: 'ADMIN' })).statusCode).toBe(400);
         const first = await create(acct, { apiKeyType: 'INFERENCE', description: 'k0' }, { 'idempotency-key': 'once' });
-        for (let i = 1; i < 20; i++) expect((await create(acct, { apiKeyType: 'INFERENCE', description: `k${i}` })).statusCode).toBe(200);
-        const replay = await create(acct, { apiKeyType: 'INFERENCE', description: 'k0' }, { 'idempotency-key': 'once' });
+        for (let i = 1; i < 20; i++)
+          expect((await create(acct, { apiKeyType: 'INFERENCE', description: `k${i}` })).statusCode).toBe(200);
+        const replay = await create(
+          acct,
+          { apiKeyType: 'INFERENCE', description: 'k0' },
+          { 'idempotency-key': 'once' },
+        );
         expect(replay.json()).toEqual(first.json());
         clock.advance(10_000);
         const limited = await create(acct, { apiKeyType: 'INFERENCE', description: 'k20' });
@@ -231,7 +257,11 @@ for (const factory of storeFactories) {
           ids.push((await newKey(app, acct.accountId, { description: `bulk ${i}` })).id);
         }
         clock.advance(3_001);
-        const expiring = await create(acct, { apiKeyType: 'INFERENCE', description: 'soon', expiresAt: new Date(clock.now() + 5_000).toISOString() });
+        const expiring = await create(acct, {
+          apiKeyType: 'INFERENCE',
+          description: 'soon',
+          expiresAt: new Date(clock.now() + 5_000).toISOString(),
+        });
         expect(expiring.statusCode).toBe(200);
         clock.advance(3_001);
         const full = await create(acct, { apiKeyType: 'INFERENCE', description: 'one too many' });
@@ -252,7 +282,11 @@ for (const factory of storeFactories) {
         const acct = await newAccount(app);
         const body = { apiKeyType: 'INFERENCE', description: 'idem', consumptionLimit: { usd: 1.5 } };
         const a = await create(acct, body, { 'idempotency-key': 'abc-123' });
-        const b = await create(acct, { consumptionLimit: { usd: 1.5 }, description: 'idem', apiKeyType: 'INFERENCE' }, { 'idempotency-key': 'abc-123' });
+        const b = await create(
+          acct,
+          { consumptionLimit: { usd: 1.5 }, description: 'idem', apiKeyType: 'INFERENCE' },
+          { 'idempotency-key': 'abc-123' },
+        );
         expect(a.statusCode).toBe(200);
         expect(b.json()).toEqual(a.json());
         expect((await app.services.keys.list(acct.accountId)).length).toBe(2);
@@ -262,10 +296,18 @@ for (const factory of storeFactories) {
         const acct = await newAccount(app);
         const other = await newAccount(app);
         await create(acct, { apiKeyType: 'INFERENCE', description: 'one' }, { 'idempotency-key': 'k' });
-        const conflict = await create(acct, { apiKeyType: 'INFERENCE', description: 'two' }, { 'idempotency-key': 'k' });
+        const conflict = await create(
+          acct,
+          { apiKeyType: 'INFERENCE', description: 'two' },
+          { 'idempotency-key': 'k' },
+        );
         expect(conflict.statusCode).toBe(409);
         expect(conflict.json()).toEqual({ error: 'Idempotency-Key was already used with a different request' });
-        const foreign = await create(other, { apiKeyType: 'INFERENCE', description: 'one' }, { 'idempotency-key': 'k' });
+        const foreign = await create(
+          other,
+          { apiKeyType: 'INFERENCE', description: 'one' },
+          { 'idempotency-key': 'k' },
+        );
         expect(foreign.statusCode).toBe(200);
       });
 
@@ -279,7 +321,11 @@ for (const factory of storeFactories) {
 
       it('refuses an Idempotency-Key over 255 characters', async () => {
         const acct = await newAccount(app);
-        const res = await create(acct, { apiKeyType: 'INFERENCE', description: 'd' }, { 'idempotency-key': 'x'.repeat(256) });
+        const res = await create(
+          acct,
+          { apiKeyType: 'INFERENCE', description: 'd' },
+          { 'idempotency-key': 'x'.repeat(256) },
+        );
         expect(res.statusCode).toBe(400);
         expect(res.json().error).toBe('Invalid request parameters');
       });
@@ -290,7 +336,11 @@ for (const factory of storeFactories) {
         const acct = await newAccount(app);
         const adminCreatedAt = clock.now();
         clock.advance(1_000);
-        const limited = await newKey(app, acct.accountId, { description: 'limited', limitUsd: 12_500_000n, limitPeriod: 'MONTH' });
+        const limited = await newKey(app, acct.accountId, {
+          description: 'limited',
+          limitUsd: 12_500_000n,
+          limitPeriod: 'MONTH',
+        });
         clock.advance(1_000);
         const revoked = await newKey(app, acct.accountId, { description: 'revoked' });
         await app.services.keys.revoke(acct.accountId, revoked.id);
@@ -350,11 +400,19 @@ for (const factory of storeFactories) {
         const listedB = listed.find((k: { id: string }) => k.id === b.id);
         expect(listedB.usage.trailingSevenDays.usd).toBe('0.0001');
         expect(listedB).not.toHaveProperty('currentPeriodUsage');
-        expect(listed.find((k: { id: string }) => k.id === a.id).currentPeriodUsage).toEqual({ usd: '103.2346', diem: '0.5000' });
+        expect(listed.find((k: { id: string }) => k.id === a.id).currentPeriodUsage).toEqual({
+          usd: '103.2346',
+          diem: '0.5000',
+        });
         const limits = (await get('/api/v1/api_keys/rate_limits', a.secret)).json().data;
         expect(limits).toMatchObject({ accessPermitted: true, balances: { USD: 46.76544, DIEM: 9.5 } });
         const balance = (await get('/api/v1/billing/balance', acct.adminKey)).json();
-        expect(balance).toEqual({ canConsume: true, consumptionCurrency: 'DIEM', balances: { diem: 9.5, usd: 500 }, diemEpochAllocation: 10 });
+        expect(balance).toEqual({
+          canConsume: true,
+          consumptionCurrency: 'DIEM',
+          balances: { diem: 9.5, usd: 500 },
+          diemEpochAllocation: 10,
+        });
       });
 
       it('pages with page and limit, and validates them', async () => {
@@ -364,7 +422,8 @@ for (const factory of storeFactories) {
           clock.advance(1);
           ids.unshift((await newKey(app, acct.accountId)).id);
         }
-        const page = async (q: string) => (await get(`/api/v1/api_keys?${q}`, acct.adminKey)).json().data.map((k: { id: string }) => k.id);
+        const page = async (q: string) =>
+          (await get(`/api/v1/api_keys?${q}`, acct.adminKey)).json().data.map((k: { id: string }) => k.id);
         expect(await page('page=1&limit=2')).toEqual(ids.slice(0, 2));
         expect(await page('page=2&limit=2')).toEqual(ids.slice(2, 4));
         expect(await page('page=3&limit=2')).toEqual(ids.slice(4));
@@ -390,7 +449,11 @@ for (const factory of storeFactories) {
     describe('GET /api_keys/{id}', () => {
       it('returns the key wrapped in data', async () => {
         const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId, { description: 'one', limitDiem: 3_000_000n, modelPrivacy: 'PRIVATE_TEXT' });
+        const key = await newKey(app, acct.accountId, {
+          description: 'one',
+          limitDiem: 3_000_000n,
+          modelPrivacy: 'PRIVATE_TEXT',
+        });
         const res = await get(`/api/v1/api_keys/${key.id}`, acct.adminKey);
         expect(res.statusCode).toBe(200);
         expect(res.json()).toEqual({
@@ -419,7 +482,15 @@ for (const factory of storeFactories) {
         await app.services.keys.revoke(acct.accountId, revoked.id);
         const expiring = await newKey(app, acct.accountId, { expiresAt: clock.now() + 10 });
         clock.advance(10);
-        for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', "1' OR '1'='1", foreign.id, revoked.id, expiring.id, '%00']) {
+        for (const id of [
+          '00000000-0000-4000-8000-000000000000',
+          'not-a-uuid',
+          "1' OR '1'='1",
+          foreign.id,
+          revoked.id,
+          expiring.id,
+          '%00',
+        ]) {
           const res = await get(`/api/v1/api_keys/${encodeURIComponent(id)}`, acct.adminKey);
           expect(res.statusCode, id).toBe(404);
           expect(res.json()).toEqual({ error: 'API key not found' });
@@ -453,7 +524,10 @@ for (const factory of storeFactories) {
             modelPrivacy: 'ALL',
           },
         });
-        const cleared = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id: key.id, consumptionLimit: { diem: null } });
+        const cleared = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
+          id: key.id,
+          consumptionLimit: { diem: null },
+        });
         expect(cleared.json().data.consumptionLimits).toEqual({ usd: 100, diem: null, vcu: null });
       });
 
@@ -480,7 +554,10 @@ for (const factory of storeFactories) {
         ]);
         const noId = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { description: 'x' });
         expect(noId.statusCode).toBe(400);
-        expect(noId.json().details).toEqual({ _errors: [], id: { _errors: ['Invalid input: expected string, received undefined'] } });
+        expect(noId.json().details).toEqual({
+          _errors: [],
+          id: { _errors: ['Invalid input: expected string, received undefined'] },
+        });
         const foreign = await newKey(app, other.accountId);
         const revoked = await newKey(app, acct.accountId);
         await app.services.keys.revoke(acct.accountId, revoked.id);
@@ -496,11 +573,17 @@ for (const factory of storeFactories) {
 
       it('refuses to let the last active ADMIN key expire', async () => {
         const acct = await newAccount(app);
-        const res = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id: acct.adminKeyId, expiresAt: '2030-01-01' });
+        const res = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
+          id: acct.adminKeyId,
+          expiresAt: '2030-01-01',
+        });
         expect(res.statusCode).toBe(409);
         expect(res.json()).toEqual({ error: 'Cannot revoke the last active ADMIN key of this account' });
         await newKey(app, acct.accountId, { type: 'ADMIN' });
-        const ok = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id: acct.adminKeyId, expiresAt: '2030-01-01' });
+        const ok = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
+          id: acct.adminKeyId,
+          expiresAt: '2030-01-01',
+        });
         expect(ok.statusCode).toBe(200);
       });
     });
@@ -514,7 +597,9 @@ for (const factory of storeFactories) {
         const byQuery = await send('DELETE', `/api/v1/api_keys?id=${a.id}`, acct.adminKey, { id: b.id });
         expect(byQuery.statusCode).toBe(200);
         expect(byQuery.json()).toEqual({ success: true });
-        expect((await get('/api/v1/api_keys/rate_limits', a.secret)).json()).toEqual({ error: 'Authentication failed' });
+        expect((await get('/api/v1/api_keys/rate_limits', a.secret)).json()).toEqual({
+          error: 'Authentication failed',
+        });
         expect((await get('/api/v1/api_keys/rate_limits', b.secret)).statusCode).toBe(200);
         const byBody = await send('DELETE', '/api/v1/api_keys', acct.adminKey, { id: b.id });
         expect(byBody.json()).toEqual({ success: true });
@@ -527,7 +612,12 @@ for (const factory of storeFactories) {
       it('accepts an empty body with a JSON content type (common client behaviour)', async () => {
         const acct = await newAccount(app);
         const a = await newKey(app, acct.accountId);
-        const res = await app.inject({ method: 'DELETE', url: `/api/v1/api_keys?id=${a.id}`, headers: { ...bearer(acct.adminKey), ...json }, payload: '' });
+        const res = await app.inject({
+          method: 'DELETE',
+          url: `/api/v1/api_keys?id=${a.id}`,
+          headers: { ...bearer(acct.adminKey), ...json },
+          payload: '',
+        });
         expect(res.json()).toEqual({ success: true });
       });
 
@@ -539,7 +629,14 @@ for (const factory of storeFactories) {
         expect(none.json()).toEqual({
           error: 'Invalid request parameters',
           details: { _errors: [], id: { _errors: ['Invalid input: expected string, received undefined'] } },
-          issues: [{ expected: 'string', code: 'invalid_type', path: ['id'], message: 'Invalid input: expected string, received undefined' }],
+          issues: [
+            {
+              expected: 'string',
+              code: 'invalid_type',
+              path: ['id'],
+              message: 'Invalid input: expected string, received undefined',
+            },
+          ],
         });
         const foreign = await send('DELETE', `/api/v1/api_keys?id=${other.adminKeyId}`, acct.adminKey);
         expect(foreign.statusCode).toBe(404);
@@ -575,18 +672,20 @@ for (const factory of storeFactories) {
         expect(data.rateLimits[0]).toEqual({
           apiModelId: 'venice-uncensored',
           rateLimits: [
-            { type: 'RPM', amount: 50, used: 0, remaining: 50, resetsAt: new Date(Math.floor(clock.now() / 60_000 + 1) * 60_000).toISOString() },
+            {
+              type: 'RPM',
+              amount: 50,
+              used: 0,
+              remaining: 50,
+              resetsAt: new Date(Math.floor(clock.now() / 60_000 + 1) * 60_000).toISOString(),
+            },
             { type: 'RPD', amount: 20000, used: 0, remaining: 20000, resetsAt: data.nextEpochBegins },
             { type: 'TPM', amount: 1000000, used: 0, remaining: 1000000, resetsAt: expect.stringMatching(ISO) },
           ],
         });
-        expect(data.rateLimits.map((m: { apiModelId: string }) => m.apiModelId)).toEqual(app.services && [
-          'venice-uncensored',
-          'llama-3.3-70b',
-          'qwen3-4b',
-          'grok-41-fast',
-          'text-embedding-bge-m3',
-        ]);
+        expect(data.rateLimits.map((m: { apiModelId: string }) => m.apiModelId)).toEqual(
+          app.services && ['venice-uncensored', 'llama-3.3-70b', 'qwen3-4b', 'grok-41-fast', 'text-embedding-bge-m3'],
+        );
         const admin = (await get('/api/v1/api_keys/rate_limits', acct.adminKey)).json().data;
         expect(admin.balances).toEqual({ USD: 25, DIEM: 0 });
         expect(admin.keyExpiration).toBeNull();
@@ -603,7 +702,10 @@ for (const factory of storeFactories) {
       it('lists the last 50 breaches of the account, newest first', async () => {
         const acct = await newAccount(app);
         const other = await newAccount(app);
-        expect((await get('/api/v1/api_keys/rate_limits/log', acct.adminKey)).json()).toEqual({ object: 'list', data: [] });
+        expect((await get('/api/v1/api_keys/rate_limits/log', acct.adminKey)).json()).toEqual({
+          object: 'list',
+          data: [],
+        });
         for (let i = 0; i < 55; i++) {
           await store.recordBreach({
             id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
@@ -615,7 +717,15 @@ for (const factory of storeFactories) {
             at: Date.UTC(2026, 0, 1) + i * 1000,
           });
         }
-        await store.recordBreach({ id: 'x', accountId: other.accountId, apiKeyId: other.adminKeyId, modelId: 'm', tier: 'paid', type: 'TPM', at: Date.UTC(2027, 0, 1) });
+        await store.recordBreach({
+          id: 'x',
+          accountId: other.accountId,
+          apiKeyId: other.adminKeyId,
+          modelId: 'm',
+          tier: 'paid',
+          type: 'TPM',
+          at: Date.UTC(2027, 0, 1),
+        });
         const log = (await get('/api/v1/api_keys/rate_limits/log', acct.adminKey)).json();
         expect(log.object).toBe('list');
         expect(log.data).toHaveLength(50);
@@ -634,13 +744,28 @@ for (const factory of storeFactories) {
       it('reports balances, currency and whether the account can consume', async () => {
         const acct = await newAccount(app);
         const balance = () => get('/api/v1/billing/balance', acct.adminKey).then((r) => r.json());
-        expect(await balance()).toEqual({ canConsume: false, consumptionCurrency: null, balances: { diem: 0, usd: 0 }, diemEpochAllocation: 0 });
+        expect(await balance()).toEqual({
+          canConsume: false,
+          consumptionCurrency: null,
+          balances: { diem: 0, usd: 0 },
+          diemEpochAllocation: 0,
+        });
         await app.services.accounts.creditUsd(acct.accountId, 99_999n);
-        expect(await balance()).toEqual({ canConsume: false, consumptionCurrency: 'USD', balances: { diem: 0, usd: 0.099999 }, diemEpochAllocation: 0 });
+        expect(await balance()).toEqual({
+          canConsume: false,
+          consumptionCurrency: 'USD',
+          balances: { diem: 0, usd: 0.099999 },
+          diemEpochAllocation: 0,
+        });
         await app.services.accounts.creditUsd(acct.accountId, 1n);
         expect((await balance()).canConsume).toBe(true);
         await app.services.accounts.setDiemAllocation(acct.accountId, 100_000_000n);
-        expect(await balance()).toEqual({ canConsume: true, consumptionCurrency: 'DIEM', balances: { diem: 100, usd: 0.1 }, diemEpochAllocation: 100 });
+        expect(await balance()).toEqual({
+          canConsume: true,
+          consumptionCurrency: 'DIEM',
+          balances: { diem: 100, usd: 0.1 },
+          diemEpochAllocation: 100,
+        });
       });
     });
 
@@ -652,7 +777,9 @@ for (const factory of storeFactories) {
         expect((await get('/api/v1/api_keys/rate_limits', key.secret)).statusCode).toBe(200);
         expect((await get(`/api/v1/api_keys/${key.id}`, acct.adminKey)).statusCode).toBe(200);
         clock.advance(1);
-        expect((await get('/api/v1/api_keys/rate_limits', key.secret)).json()).toEqual({ error: 'Authentication failed' });
+        expect((await get('/api/v1/api_keys/rate_limits', key.secret)).json()).toEqual({
+          error: 'Authentication failed',
+        });
         expect((await get(`/api/v1/api_keys/${key.id}`, acct.adminKey)).statusCode).toBe(404);
         const listed = (await get('/api/v1/api_keys', acct.adminKey)).json().data.map((k: { id: string }) => k.id);
         expect(listed).not.toContain(key.id);

@@ -20,8 +20,11 @@ describe('HTTP edge cases', () => {
     await dispose?.();
   });
 
-  const post = (payload: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, method: 'POST' | 'PATCH' = 'POST') =>
-    app.inject({ method, url: '/api/v1/api_keys', headers: { ...bearer(acct.adminKey), ...headers }, payload });
+  const post = (
+    payload: string | Buffer,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+    method: 'POST' | 'PATCH' = 'POST',
+  ) => app.inject({ method, url: '/api/v1/api_keys', headers: { ...bearer(acct.adminKey), ...headers }, payload });
 
   it('answers malformed JSON with the contract message', async () => {
     for (const payload of ['{', '{"apiKeyType":}', 'undefined', "{'a':1}", '\u0000', '[1,]']) {
@@ -32,14 +35,25 @@ describe('HTTP edge cases', () => {
   });
 
   it('answers a non-JSON content type with the contract message', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'json']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'json',
+    ]) {
       for (const method of ['POST', 'PATCH'] as const) {
         const res = await post('{"apiKeyType":"ADMIN","description":"d"}', { 'content-type': type }, method);
         expect(res.statusCode, type).toBe(400);
         expect(res.json()).toEqual({ error: "'Content-Type' must be 'application/json'" });
       }
     }
-    const none = await app.inject({ method: 'POST', url: '/api/v1/api_keys', headers: bearer(acct.adminKey), payload: '{"a":1}' });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/api/v1/api_keys',
+      headers: bearer(acct.adminKey),
+      payload: '{"a":1}',
+    });
     expect(none.statusCode).toBe(400);
   });
 
@@ -98,15 +112,32 @@ describe('HTTP edge cases', () => {
   it('gives every response a request id, echoing a sane one from the caller', async () => {
     const minted = await app.inject({ method: 'GET', url: '/api/v1/nope' });
     expect(minted.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const echoed = await app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: { 'x-request-id': 'trace-42' } });
+    const echoed = await app.inject({
+      method: 'GET',
+      url: '/api/v1/api_keys',
+      headers: { 'x-request-id': 'trace-42' },
+    });
     expect(echoed.headers['x-request-id']).toBe('trace-42');
-    const refused = await app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: { 'x-request-id': 'bad id\twith spaces' } });
+    const refused = await app.inject({
+      method: 'GET',
+      url: '/api/v1/api_keys',
+      headers: { 'x-request-id': 'bad id\twith spaces' },
+    });
     expect(refused.headers['x-request-id']).not.toContain('bad');
   });
 
   it('never answers random bodies with a 5xx or a partial write', async () => {
     const values: unknown[] = [null, true, 0, -1, 1e308, 'x', '', [], {}, [null], { id: null }, { id: 5 }, { id: [] }];
-    const fields = ['id', 'apiKeyType', 'description', 'expiresAt', 'consumptionLimit', 'limitPeriod', 'modelPrivacy', 'x'];
+    const fields = [
+      'id',
+      'apiKeyType',
+      'description',
+      'expiresAt',
+      'consumptionLimit',
+      'limitPeriod',
+      'modelPrivacy',
+      'x',
+    ];
     let seed = 7;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

@@ -39,9 +39,24 @@ const ROUTES: Record<string, RouteCase> = {
     admin: true,
     takesId: true,
   },
-  'GET /api_keys/rate_limits': { method: 'GET', request: () => ({ url: '/api/v1/api_keys/rate_limits' }), admin: false, takesId: false },
-  'GET /api_keys/rate_limits/log': { method: 'GET', request: () => ({ url: '/api/v1/api_keys/rate_limits/log' }), admin: true, takesId: false },
-  'GET /billing/balance': { method: 'GET', request: () => ({ url: '/api/v1/billing/balance' }), admin: true, takesId: false },
+  'GET /api_keys/rate_limits': {
+    method: 'GET',
+    request: () => ({ url: '/api/v1/api_keys/rate_limits' }),
+    admin: false,
+    takesId: false,
+  },
+  'GET /api_keys/rate_limits/log': {
+    method: 'GET',
+    request: () => ({ url: '/api/v1/api_keys/rate_limits/log' }),
+    admin: true,
+    takesId: false,
+  },
+  'GET /billing/balance': {
+    method: 'GET',
+    request: () => ({ url: '/api/v1/billing/balance' }),
+    admin: true,
+    takesId: false,
+  },
 };
 
 for (const factory of storeFactories) {
@@ -137,7 +152,11 @@ for (const factory of storeFactories) {
     }
 
     it('accepts the scheme case-insensitively', async () => {
-      const res = await app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: { authorization: `bearer ${acct.adminKey}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/api/v1/api_keys',
+        headers: { authorization: `bearer ${acct.adminKey}` },
+      });
       expect(res.statusCode).toBe(200);
     });
   });

@@ -68,14 +68,19 @@ for (const factory of storeFactories) {
     it('credits and updates accounts', async () => {
       const a = await withAccount({ usdBalance: 1n });
       expect((await store.creditUsd(a.id, 4_000_000_000_000_000n))?.usdBalance).toBe(4_000_000_000_000_001n);
-      expect(await store.updateAccount(a.id, { tier: 'gold', diemEpochAllocation: 7n })).toMatchObject({ tier: 'gold', diemEpochAllocation: 7n });
+      expect(await store.updateAccount(a.id, { tier: 'gold', diemEpochAllocation: 7n })).toMatchObject({
+        tier: 'gold',
+        diemEpochAllocation: 7n,
+      });
       expect(await store.updateAccount(a.id, {})).toMatchObject({ tier: 'gold' });
       expect(await store.creditUsd(newId(), 1n)).toBeUndefined();
     });
 
     it('links one account to a wallet, even when first mints race', async () => {
       const wallet = `0x${newId().replace(/-/g, '').padEnd(40, '0')}`;
-      const results = await Promise.all(Array.from({ length: 8 }, () => store.accountForWallet(account({ walletAddress: wallet }))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.accountForWallet(account({ walletAddress: wallet }))),
+      );
       expect(new Set(results.map((r) => r.id)).size).toBe(1);
       expect(results[0]?.walletAddress).toBe(wallet);
     });
@@ -83,7 +88,14 @@ for (const factory of storeFactories) {
     it('finds keys by digest with their account, and by id only within the account', async () => {
       const a = await withAccount();
       const b = await withAccount();
-      const k = key(a.id, { limitUsd: 9_999_999_999_000_000n, limitDiem: 0n, expiresAt: T0 + 5, limitPeriod: 'LIFETIME', modelPrivacy: 'PRIVATE_TEXT', type: 'ADMIN' });
+      const k = key(a.id, {
+        limitUsd: 9_999_999_999_000_000n,
+        limitDiem: 0n,
+        expiresAt: T0 + 5,
+        limitPeriod: 'LIFETIME',
+        modelPrivacy: 'PRIVATE_TEXT',
+        type: 'ADMIN',
+      });
       await insert(k);
       const found = await store.findKeyByDigest(k.secretDigest);
       const { secretDigest: _d, ...record } = k;
@@ -106,7 +118,8 @@ for (const factory of storeFactories) {
       for (const k of ks) await insert(k);
       await store.inAccount(a.id, (tx) => tx.revokeKey(ks[4]?.id as string, T0 + 5));
       const tie = [ks[1]?.id, ks[2]?.id].sort().reverse();
-      const ids = async (now: number, page?: { offset: number; limit: number }) => (await store.listActiveKeys(a.id, now, page)).map((k) => k.id);
+      const ids = async (now: number, page?: { offset: number; limit: number }) =>
+        (await store.listActiveKeys(a.id, now, page)).map((k) => k.id);
       expect(await ids(T0 + 9)).toEqual([...tie, ks[3]?.id, ks[0]?.id]);
       expect(await ids(T0 + 10)).toEqual([...tie, ks[0]?.id]);
       expect(await ids(T0 + 9, { offset: 1, limit: 2 })).toEqual([tie[1], ks[3]?.id]);
@@ -131,7 +144,9 @@ for (const factory of storeFactories) {
       await store.recordSpend(a.id, k1.id, 101, { usd: 100n, diem: 0n });
       await store.recordSpend(a.id, k2.id, 99, { usd: 5_000_000_000_000_000n, diem: 0n });
       expect(await store.spendByKey(a.id, 100)).toEqual(new Map([[k1.id, { usd: 111n, diem: 22n }]]));
-      expect(await store.spendByKey(a.id, 0, [k2.id])).toEqual(new Map([[k2.id, { usd: 5_000_000_000_000_000n, diem: 0n }]]));
+      expect(await store.spendByKey(a.id, 0, [k2.id])).toEqual(
+        new Map([[k2.id, { usd: 5_000_000_000_000_000n, diem: 0n }]]),
+      );
       expect(await store.spendByKey(a.id, 0, [])).toEqual(new Map());
       expect(await store.accountSpend(a.id, 101)).toEqual({ usd: 100n, diem: 0n });
       expect(await store.accountSpend(a.id, 0)).toEqual({ usd: 5_000_000_000_000_111n, diem: 22n });
@@ -141,7 +156,15 @@ for (const factory of storeFactories) {
     it('records breaches and returns the newest first', async () => {
       const a = await withAccount();
       for (let i = 0; i < 3; i++) {
-        await store.recordBreach({ id: newId(), accountId: a.id, apiKeyId: 'k', modelId: `m${i}`, tier: 'paid', type: 'RPM', at: T0 + i });
+        await store.recordBreach({
+          id: newId(),
+          accountId: a.id,
+          apiKeyId: 'k',
+          modelId: `m${i}`,
+          tier: 'paid',
+          type: 'RPM',
+          at: T0 + i,
+        });
       }
       const got = await store.recentBreaches(a.id, 2);
       expect(got.map((b) => b.modelId)).toEqual(['m2', 'm1']);
@@ -163,7 +186,12 @@ for (const factory of storeFactories) {
         await tx.updateKey(inf.id, { description: 'new', limitUsd: 5n, expiresAt: T0 + 7 });
         await tx.updateKey(inf.id, { limitUsd: null });
         await tx.updateKey(inf.id, {});
-        expect(await tx.getKey(inf.id)).toMatchObject({ description: 'new', limitUsd: null, expiresAt: T0 + 7, limitDiem: null });
+        expect(await tx.getKey(inf.id)).toMatchObject({
+          description: 'new',
+          limitUsd: null,
+          expiresAt: T0 + 7,
+          limitDiem: null,
+        });
         await tx.revokeKey(admin2.id, T0 + 30);
         expect((await tx.getKey(admin2.id))?.revokedAt).toBe(T0 + 30);
       });

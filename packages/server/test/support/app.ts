@@ -3,8 +3,8 @@ import { buildApp } from '../../src/app.js';
 import { type ConfigFile, resolveConfig } from '../../src/config.js';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import type { LimitCounters } from '../../src/counters/types.js';
-import { ManualClock } from '../../src/domain/clock.js';
 import { createAccountWithAdminKey } from '../../src/domain/bootstrap.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import type { NewKeyInput } from '../../src/domain/keys.js';
 import type { Store } from '../../src/storage/types.js';
 
