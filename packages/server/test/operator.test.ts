@@ -14,7 +14,15 @@ describe('operator command', () => {
   async function run(...argv: string[]) {
     let out = '';
     let err = '';
-    const code = await runOperator(argv, { env, out: (t) => void (out += t), err: (t) => void (err += t) });
+    const code = await runOperator(argv, {
+      env,
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
+    });
     return { code, out, err };
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/domain/clock.js';
-import { bearer, buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
+import { buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
 import { storeFactories } from '../support/stores.js';
 
 interface RouteCase {
