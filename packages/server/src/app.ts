@@ -6,8 +6,10 @@ import { registerAuth } from './http/auth.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { billingRoutes } from './routes/billing.js';
+import { web3Routes } from './routes/web3.js';
 import { createServices, type Services } from './services.js';
 import type { Store } from './storage/types.js';
+import type { ChainReader } from './web3/wallet.js';
 
 export interface AppDeps {
   config: Config;
@@ -15,6 +17,8 @@ export interface AppDeps {
   counters: LimitCounters;
   serverSecret: Uint8Array;
   clock?: Clock;
+  /** Chain reads for web3 keys; by default made from `config.web3`. */
+  chain?: ChainReader;
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -45,6 +49,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app, services.keys);
   apiKeyRoutes(app, { ...services, counters: deps.counters, clock, config: deps.config });
   billingRoutes(app, services);
+  web3Routes(app, {
+    ...services,
+    store: deps.store,
+    counters: deps.counters,
+    clock,
+    serverSecret: deps.serverSecret,
+    config: deps.config,
+    ...(deps.chain ? { chain: deps.chain } : {}),
+  });
 
   await app.ready();
   return app;

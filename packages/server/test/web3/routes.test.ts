@@ -1,0 +1,372 @@
+import { SignJWT } from 'jose';
+import { type Address, serializeErc6492Signature } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalChain, startLocalChain } from '../../../../tests/support/evm/index.js';
+import type { ConfigFile } from '../../src/config.js';
+import { WEB3_TOKEN_AUDIENCE, WEB3_TOKEN_ISSUER, web3TokenKey } from '../../src/routes/web3.js';
+import type { Store } from '../../src/storage/types.js';
+import { bearer, buildTestApp, SERVER_SECRET, type TestApp } from '../support/app.js';
+import { storeFactories } from '../support/stores.js';
+
+const PATH = '/api/v1/api_keys/generate_web3_key';
+const STAKE = 10n ** 18n;
+
+let chain: LocalChain;
+let token: Address;
+
+beforeAll(async () => {
+  chain = await startLocalChain();
+  token = await chain.deployErc20();
+});
+afterAll(() => chain?.stop());
+
+const wallet = () => privateKeyToAccount(generatePrivateKey());
+
+for (const factory of storeFactories) {
+  const available = await factory.available();
+  describe.skipIf(!available)(`web3 key minting on ${factory.name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    const apps: TestApp[] = [];
+
+    beforeAll(async () => {
+      ({ store, dispose } = await factory.open());
+    });
+    afterAll(async () => {
+      for (const t of apps) await t.app.close();
+      await dispose?.();
+    });
+
+    async function appWith(config: ConfigFile = {}): Promise<TestApp> {
+      const t = await buildTestApp(store, {
+        config: {
+          ...config,
+          limits: { web3RequestsPerMinutePerClient: 100_000, ...config.limits },
+          web3: { rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1', ...config.web3 },
+        },
+      });
+      apps.push(t);
+      return t;
+    }
+
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await appWith();
+    });
+
+    const getToken = async (app = t.app, ip = '127.0.0.1'): Promise<string> => {
+      const res = await app.inject({ method: 'GET', url: PATH, remoteAddress: ip });
+      expect(res.statusCode).toBe(200);
+      return res.json().data.token;
+    };
+    const mint = (body: Record<string, unknown>, app = t.app, ip = '127.0.0.1') =>
+      app.inject({
+        method: 'POST',
+        url: PATH,
+        remoteAddress: ip,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+    async function funded() {
+      const w = wallet();
+      await chain.mint(token, w.address, STAKE);
+      return w;
+    }
+    async function signedBody(w: ReturnType<typeof wallet>, extra: Record<string, unknown> = {}, app = t.app) {
+      const jwt = await getToken(app);
+      return {
+        address: w.address,
+        signature: await w.signMessage({ message: jwt }),
+        token: jwt,
+        apiKeyType: 'INFERENCE',
+        ...extra,
+      };
+    }
+    const expectError = async (res: { statusCode: number; json(): unknown }, error: string) => {
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error });
+    };
+
+    it('issues a 15-minute HS256 token with iss, aud and a random jti, ignoring any Authorization header', async () => {
+      const res = await t.app.inject({ method: 'GET', url: PATH, headers: bearer('whatever') });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body).toEqual({ success: true, data: { token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/) } });
+      const [header, payload] = body.data.token
+        .split('.')
+        .slice(0, 2)
+        .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+      expect(payload).toEqual({
+        iss: WEB3_TOKEN_ISSUER,
+        aud: WEB3_TOKEN_AUDIENCE,
+        iat: Math.floor(t.clock.now() / 1000),
+        exp: Math.floor(t.clock.now() / 1000) + 900,
+        jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
+      expect(await getToken()).not.toBe(body.data.token);
+    });
+
+    it('mints a key for a funded EOA; the key authenticates and the echo is exact', async () => {
+      const w = await funded();
+      const started = performance.now();
+      const res = await mint(
+        await signedBody(w, { apiKeyType: 'ADMIN', consumptionLimit: { usd: 0, diem: 5 }, limitPeriod: 'MONTH' }),
+      );
+      console.log(`web3 mint (EOA, ${factory.name}) took ${(performance.now() - started).toFixed(1)} ms`);
+      expect(res.statusCode).toBe(200);
+      const data = res.json().data;
+      expect(res.json()).toEqual({
+        success: true,
+        data: {
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          apiKey: expect.stringMatching(/^VENICE_ADMIN_KEY_[A-Za-z0-9]{44}$/),
+          apiKeyType: 'ADMIN',
+          description: 'Web3 API Key',
+          expiresAt: null,
+          consumptionLimit: { usd: 0, diem: 5, vcu: null },
+          limitPeriod: 'MONTH',
+          modelPrivacy: 'ALL',
+        },
+      });
+      const listed = await t.app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: bearer(data.apiKey) });
+      expect(listed.json().data.map((k: { id: string }) => k.id)).toEqual([data.id]);
+      // A second mint by the same wallet lands in the same account.
+      const again = await mint(await signedBody(w, { description: 'second' }));
+      expect(again.statusCode).toBe(200);
+      const ids = (await t.app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: bearer(data.apiKey) }))
+        .json()
+        .data.map((k: { id: string }) => k.id);
+      expect(ids).toEqual([again.json().data.id, data.id].sort((a, b) => (a < b ? 1 : -1)));
+      const rateLimits = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/api_keys/rate_limits',
+        headers: bearer(again.json().data.apiKey),
+      });
+      expect(rateLimits.statusCode).toBe(200);
+    });
+
+    it('refuses a wallet without stake, naming it, and leaves the token usable', async () => {
+      const w = wallet();
+      const body = await signedBody(w);
+      await expectError(await mint(body), `Wallet ${w.address} has no staked VVV on Base`);
+      await chain.mint(token, w.address, 1n);
+      expect((await mint(body)).statusCode).toBe(200);
+      await expectError(await mint(body), 'JWT has already been used');
+    });
+
+    it('mints for an ERC-1271 smart wallet and an ERC-6492 counterfactual wallet', async () => {
+      const owner = wallet();
+      const smart = await chain.deploySmartWallet(owner.address);
+      await chain.mint(token, smart, STAKE);
+      const jwt = await getToken();
+      const res = await mint({
+        address: smart,
+        signature: await owner.signMessage({ message: jwt }),
+        token: jwt,
+        apiKeyType: 'INFERENCE',
+      });
+      expect(res.statusCode).toBe(200);
+
+      const future = await chain.counterfactualWallet(owner.address);
+      await chain.mint(token, future.address, STAKE);
+      const jwt2 = await getToken();
+      const signature = serializeErc6492Signature({
+        address: future.factory,
+        data: future.factoryCalldata,
+        signature: await owner.signMessage({ message: jwt2 }),
+      });
+      const res2 = await mint({ address: future.address, signature, token: jwt2, apiKeyType: 'INFERENCE' });
+      expect(res2.statusCode).toBe(200);
+    });
+
+    it('checks the address first', async () => {
+      const jwt = await getToken();
+      for (const address of [
+        '0x12',
+        'vitalik.eth',
+        '',
+        `0x${'g'.repeat(40)}`,
+        '0x321b7ff75154472B18EDb199033fF4D116F340FF',
+      ]) {
+        await expectError(
+          await mint({ address, signature: '0x', token: 'not a jwt', apiKeyType: 'INFERENCE' }),
+          'Invalid wallet address',
+        );
+      }
+      expect(jwt).toBeTruthy();
+    });
+
+    it('refuses malformed, forged, expired and wrongly-claimed tokens', async () => {
+      const w = await funded();
+      const sign = async (jwt: string) => ({
+        address: w.address,
+        signature: await w.signMessage({ message: jwt }),
+        token: jwt,
+        apiKeyType: 'INFERENCE',
+      });
+      for (const bad of ['', 'abc', 'a.b', 'a.b.c', 'eyJhbGciOiJub25lIn0.e30.', `${await getToken()}.extra`]) {
+        await expectError(await mint(await sign(bad)), 'JWT is malformed');
+      }
+      const now = Math.floor(t.clock.now() / 1000);
+      const forge = (key: Uint8Array, claims: { iss?: string; aud?: string; exp?: number } = {}) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+          .setIssuer(claims.iss ?? WEB3_TOKEN_ISSUER)
+          .setAudience(claims.aud ?? WEB3_TOKEN_AUDIENCE)
+          .setIssuedAt(now)
+          .setExpirationTime(claims.exp ?? now + 900)
+          .setJti(crypto.randomUUID())
+          .sign(key);
+      await expectError(
+        await mint(await sign(await forge(new TextEncoder().encode('not the server secret')))),
+        'JWT signature is invalid',
+      );
+      // The raw server secret is not the token key either.
+      await expectError(await mint(await sign(await forge(SERVER_SECRET))), 'JWT signature is invalid');
+      const key = web3TokenKey(SERVER_SECRET);
+      await expectError(await mint(await sign(await forge(key, { aud: 'someone-else' }))), 'JWT claims are invalid');
+      await expectError(await mint(await sign(await forge(key, { iss: 'someone-else' }))), 'JWT claims are invalid');
+      // Expiry is checked before claims.
+      await expectError(await mint(await sign(await forge(key, { aud: 'x', exp: now - 1 }))), 'JWT has expired');
+      expect((await mint(await sign(await forge(key)))).statusCode).toBe(200);
+    });
+
+    it('refuses a token 15 minutes after issue', async () => {
+      const w = await funded();
+      const body = await signedBody(w);
+      t.clock.advance(15 * 60_000);
+      await expectError(await mint(body), 'JWT has expired');
+      t.clock.advance(-1);
+      expect((await mint(body)).statusCode).toBe(200);
+    });
+
+    it('refuses signatures that do not match: another signer, another message, garbage', async () => {
+      const w = await funded();
+      const jwt = await getToken();
+      const other = wallet();
+      for (const signature of [
+        await other.signMessage({ message: jwt }),
+        await w.signMessage({ message: `${jwt}x` }),
+        '0xdeadbeef',
+        'not hex',
+      ]) {
+        await expectError(
+          await mint({ address: w.address, signature, token: jwt, apiKeyType: 'INFERENCE' }),
+          'Wallet signature does not match',
+        );
+      }
+      expect(
+        (
+          await mint({
+            address: w.address,
+            signature: await w.signMessage({ message: jwt }),
+            token: jwt,
+            apiKeyType: 'INFERENCE',
+          })
+        ).statusCode,
+      ).toBe(200);
+    });
+
+    it('answers "Could not verify wallet signature" when the RPC fails, at the signature and at the balance step', async () => {
+      const w = await funded();
+      const wrongSigner = wallet();
+      chain.setOutage('http-503');
+      try {
+        const jwt = await getToken();
+        await expectError(
+          await mint({
+            address: w.address,
+            signature: await wrongSigner.signMessage({ message: jwt }),
+            token: jwt,
+            apiKeyType: 'INFERENCE',
+          }),
+          'Could not verify wallet signature',
+        );
+        await expectError(await mint(await signedBody(w)), 'Could not verify wallet signature');
+      } finally {
+        chain.setOutage(null);
+      }
+      const down = await startLocalChain();
+      const reader = await appWith({ web3: { rpcUrl: down.url } });
+      await down.stop();
+      await expectError(
+        await mint(await signedBody(w, {}, reader.app), reader.app),
+        'Could not verify wallet signature',
+      );
+    });
+
+    it('mints exactly one key from concurrent POSTs of one token', async () => {
+      const w = await funded();
+      const body = await signedBody(w);
+      const answers = await Promise.all(Array.from({ length: 10 }, () => mint(body)));
+      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
+      for (const a of answers.filter((x) => x.statusCode !== 200))
+        expect(a.json()).toEqual({ error: 'JWT has already been used' });
+    });
+
+    it("applies the wallet account's create limits", async () => {
+      const limited = await appWith({ limits: { keyCreatesPerMinute: 2, maxActiveKeys: 3 } });
+      const w = await funded();
+      for (let i = 0; i < 2; i++)
+        expect((await mint(await signedBody(w, {}, limited.app), limited.app)).statusCode).toBe(200);
+      const third = await mint(await signedBody(w, {}, limited.app), limited.app);
+      expect(third.statusCode).toBe(429);
+      expect(third.headers['retry-after']).toBeDefined();
+      limited.clock.advance(60_000);
+      expect((await mint(await signedBody(w, {}, limited.app), limited.app)).statusCode).toBe(200);
+      limited.clock.advance(60_000);
+      const full = await mint(await signedBody(w, {}, limited.app), limited.app);
+      expect(full.statusCode).toBe(400);
+      expect(full.json()).toEqual({ error: 'Maximum of 3 active API keys reached' });
+    });
+
+    it('rate limits both routes per client address', async () => {
+      const limited = await appWith({ limits: { web3RequestsPerMinutePerClient: 3 } });
+      for (let i = 0; i < 3; i++)
+        expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.9' })).statusCode).toBe(
+          200,
+        );
+      const refused = await mint({ address: 'x' }, limited.app, '10.9.9.9');
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toEqual({ error: 'Too many web3 key requests. Please wait a minute and try again.' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.8' })).statusCode).toBe(200);
+    });
+
+    it('answers 503 on both routes when web3 is disabled', async () => {
+      const off = await appWith({ web3: { enabled: false } });
+      for (const method of ['GET', 'POST'] as const) {
+        const res = await off.app.inject({
+          method,
+          url: PATH,
+          headers: { 'content-type': 'application/json' },
+          payload: method === 'POST' ? '{}' : undefined,
+        });
+        expect(res.statusCode).toBe(503);
+        expect(res.json()).toEqual({ error: 'Web3 key generation is disabled on this server' });
+      }
+    });
+
+    it('validates the body strictly', async () => {
+      const w = await funded();
+      const unknown = await mint(await signedBody(w, { wallet: 'x' }));
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json()).toMatchObject({
+        error: 'Invalid request parameters',
+        issues: [{ code: 'unrecognized_keys', keys: ['wallet'] }],
+      });
+      const body = await signedBody(w);
+      const { apiKeyType: _, ...noType } = body;
+      const missing = await mint(noType);
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().details).toHaveProperty('apiKeyType');
+      expect((await mint({ ...body, description: 'x'.repeat(65) })).statusCode).toBe(400);
+      // None of that used the token up.
+      expect((await mint(body)).statusCode).toBe(200);
+      const wrongMethod = await t.app.inject({ method: 'DELETE', url: PATH });
+      expect(wrongMethod.statusCode).toBe(405);
+    });
+  });
+}
