@@ -1,0 +1,34 @@
+export {
+  type AttemptOutcome,
+  type ClientOptions,
+  DEFAULT_BASE_URL,
+  type Logger,
+  type LogLevel,
+  type RequestKind,
+  type RequestOptions,
+  retryDelay,
+  VeniceClient,
+  VeniceClient as default,
+} from './client.js';
+export { APIPromise, type WithResponse } from './core/api-promise.js';
+export {
+  APIConnectionError,
+  APIError,
+  APITimeoutError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  PaymentRequiredError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+  VeniceError,
+  VeniceValidationError,
+} from './core/errors.js';
+export * from './resources/api-keys.js';
+export type { BillingBalance } from './resources/billing.js';
+export { Billing } from './resources/billing.js';
+export { VERSION } from './version.js';
