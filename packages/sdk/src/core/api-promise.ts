@@ -41,6 +41,7 @@ export class APIPromise<T> extends Promise<T> {
     return this.parsed;
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: being awaitable is the point of this class.
   override then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
