@@ -29,6 +29,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   // Kysely's migrator takes a transaction-scoped advisory lock, so instances starting together are safe.
-  await migrate(db as Kysely<unknown>);
+  const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  await migrate(db as Kysely<unknown>, current.rows[0]?.schema ?? 'public');
   return new PostgresStore(db);
 }
