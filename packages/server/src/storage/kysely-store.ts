@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Compilable, type CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type {
   Account,
   ApiKeyChanges,
@@ -132,13 +132,66 @@ function sumSpend(rows: { usd: Int | null; diem: Int | null } | undefined): Spen
 }
 
 /**
+ * A query built and compiled once and then run with new parameters: on the hot paths
+ * (authentication, retrieve) building a Kysely query costs more than running it. The builder runs
+ * once with placeholder values; their positions in the compiled parameters are filled per call.
+ */
+function precompile<A extends unknown[], R>(
+  run: (query: CompiledQuery<R>) => Promise<R[]>,
+  arity: number,
+  build: (...args: A) => Compilable<R>,
+) {
+  const marks = Array.from({ length: arity }, (_, i) => `\u0000param-${i}`);
+  const compiled = build(...(marks as A)).compile();
+  const slots = compiled.parameters.map((p) => marks.indexOf(p as string));
+  if (slots.includes(-1) || new Set(slots).size !== arity) throw new Error(`cannot precompile: ${compiled.sql}`);
+  return (...args: A): Promise<R[]> => run({ ...compiled, parameters: slots.map((s) => args[s]) });
+}
+
+/**
  * The store over Kysely, shared by both engines. The engines differ only in how an account is
  * locked (`lockAccount`), which the adapters supply.
  */
 export abstract class KyselyStore implements Store {
   abstract readonly kind: 'sqlite' | 'postgres';
 
-  constructor(protected readonly db: Kysely<Database>) {}
+  private readonly hot;
+
+  constructor(protected readonly db: Kysely<Database>) {
+    const run = <R>(query: CompiledQuery<R>) => this.runHotRead(query);
+    this.hot = {
+      keyByDigest: precompile(run, 1, (digest: string) =>
+        db
+          .selectFrom('api_keys')
+          .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+          .select(KEY_COLUMNS)
+          .select([
+            'accounts.tier',
+            'accounts.usd_balance',
+            'accounts.diem_epoch_allocation',
+            'accounts.wallet_address',
+            'accounts.created_at as account_created_at',
+          ])
+          .where('api_keys.secret_digest', '=', digest),
+      ),
+      key: precompile(run, 2, (accountId: string, id: string) =>
+        db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).where('account_id', '=', accountId),
+      ),
+      spendOfKey: precompile(run, 3, (accountId: string, fromDay: number, keyId: string) =>
+        db
+          .selectFrom('usage_daily')
+          .select([(eb) => eb.fn.sum<Int>('usd').as('usd'), (eb) => eb.fn.sum<Int>('diem').as('diem')])
+          .where('account_id', '=', accountId)
+          .where('key_id', '=', keyId)
+          .where('day', '>=', fromDay),
+      ),
+    };
+  }
+
+  /** Runs one of the precompiled reads of the hot paths; adapters may take a faster road. */
+  protected async runHotRead<R>(query: CompiledQuery<R>): Promise<R[]> {
+    return (await this.db.executeQuery<R>(query)).rows as R[];
+  }
 
   /** Serialises `inAccount` work for one account. */
   protected abstract lockAccount(tx: Transaction<Database>, accountId: string): Promise<void>;
@@ -220,19 +273,7 @@ export abstract class KyselyStore implements Store {
   }
 
   async findKeyByDigest(digest: string): Promise<{ key: ApiKeyRecord; account: Account } | undefined> {
-    const r = await this.db
-      .selectFrom('api_keys')
-      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-      .select(KEY_COLUMNS)
-      .select([
-        'accounts.tier',
-        'accounts.usd_balance',
-        'accounts.diem_epoch_allocation',
-        'accounts.wallet_address',
-        'accounts.created_at as account_created_at',
-      ])
-      .where('api_keys.secret_digest', '=', digest)
-      .executeTakeFirst();
+    const [r] = await this.hot.keyByDigest(digest);
     if (!r) return undefined;
     return {
       key: toKey(r),
@@ -248,12 +289,7 @@ export abstract class KyselyStore implements Store {
   }
 
   async getKey(accountId: string, id: string): Promise<ApiKeyRecord | undefined> {
-    const r = await this.db
-      .selectFrom('api_keys')
-      .select(KEY_COLUMNS)
-      .where('id', '=', id)
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
+    const [r] = await this.hot.key(accountId, id);
     return r && toKey(r);
   }
 
@@ -272,6 +308,10 @@ export abstract class KyselyStore implements Store {
   }
 
   async spendByKey(accountId: string, fromDay: number, keyIds?: readonly string[]): Promise<Map<string, Spend>> {
+    if (keyIds?.length === 1) {
+      const [r] = await this.hot.spendOfKey(accountId, fromDay, keyIds[0] as string);
+      return r?.usd === null || r === undefined ? new Map() : new Map([[keyIds[0] as string, sumSpend(r)]]);
+    }
     let q = this.db
       .selectFrom('usage_daily')
       .select(['key_id', (eb) => eb.fn.sum<Int>('usd').as('usd'), (eb) => eb.fn.sum<Int>('diem').as('diem')])

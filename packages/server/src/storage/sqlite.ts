@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { type CompiledQuery, Kysely, SqliteDialect, type Transaction } from 'kysely';
 import { type Database, KyselyStore } from './kysely-store.js';
 import { migrate } from './migrations.js';
 
@@ -12,7 +12,55 @@ import { migrate } from './migrations.js';
 export class SqliteStore extends KyselyStore {
   readonly kind = 'sqlite' as const;
 
+  constructor(
+    db: Kysely<Database>,
+    /** A second, read-only connection for the hot reads (absent for in-memory databases). */
+    private readonly reader?: CachedStatements,
+  ) {
+    super(db);
+  }
+
   protected async lockAccount(_tx: Transaction<Database>, _accountId: string): Promise<void> {}
+
+  /**
+   * Hot reads go straight to better-sqlite3 on their own connection: no Kysely connection queue,
+   * and, being another connection, they only ever see committed data, never a transaction in flight.
+   */
+  protected override async runHotRead<R>(query: CompiledQuery<R>): Promise<R[]> {
+    if (!this.reader) return super.runHotRead(query);
+    return this.reader.prepare(query.sql).all(...query.parameters) as R[];
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.reader?.close();
+  }
+}
+
+/**
+ * Kysely prepares every query anew, and preparing costs more than running a small query: keep
+ * prepared statements by SQL text. Reuse is safe because Kysely runs one query at a time per
+ * connection and reads results whole (`all`), never leaving a statement mid-iteration.
+ */
+interface CachedStatements {
+  prepare(sql: string): BetterSqlite3.Statement;
+  close(): void;
+}
+
+function withStatementCache(raw: BetterSqlite3.Database, max = 500): CachedStatements {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = raw.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }
 
 export async function openSqliteStore(path: string): Promise<SqliteStore> {
@@ -25,7 +73,10 @@ export async function openSqliteStore(path: string): Promise<SqliteStore> {
   raw.pragma('busy_timeout = 5000');
   // Money reaches 1e16 micro-units, beyond 2^53: read every integer exactly.
   raw.defaultSafeIntegers(true);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   await migrate(db as Kysely<unknown>);
-  return new SqliteStore(db);
+  if (path === ':memory:') return new SqliteStore(db);
+  const reader = new BetterSqlite3(path, { readonly: true });
+  reader.defaultSafeIntegers(true);
+  return new SqliteStore(db, withStatementCache(reader));
 }

@@ -223,6 +223,19 @@ for (const factory of storeFactories) {
       expect(await store.inAccount(a.id, (tx) => tx.useWeb3Token(jti, T0, T0 + 1))).toBe(false);
     });
 
+    it('never shows another reader a key of a transaction still in flight', async () => {
+      const a = await withAccount();
+      const k = key(a.id);
+      await store.inAccount(a.id, async (tx) => {
+        await tx.insertKey(k);
+        expect(await tx.getKey(k.id)).toBeDefined();
+        expect(await store.getKey(a.id, k.id)).toBeUndefined();
+        expect(await store.findKeyByDigest(k.secretDigest)).toBeUndefined();
+      });
+      expect(await store.getKey(a.id, k.id)).toBeDefined();
+      expect(await store.findKeyByDigest(k.secretDigest)).toBeDefined();
+    });
+
     it('rolls back everything an account transaction did when it throws', async () => {
       const a = await withAccount();
       const k = key(a.id);

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { openPostgresStore } from '../../src/storage/postgres.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
@@ -45,8 +48,18 @@ export const sqliteFactory: StoreFactory = {
   name: 'sqlite',
   available: async () => true,
   async open() {
-    const store = await openSqliteStore(':memory:');
-    return { store, dispose: () => store.close() };
+    // A file, as in production: the hot reads then take their own read-only connection.
+    const dir = mkdtempSync(join(tmpdir(), 'vk-store-'));
+    const path = join(dir, 'test.db');
+    const store = await openSqliteStore(path);
+    return {
+      store,
+      path,
+      async dispose() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   },
 };
 
