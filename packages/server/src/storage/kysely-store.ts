@@ -82,6 +82,17 @@ function toAccount(r: Selectable<Database['accounts']>): Account {
   };
 }
 
+function accountRow(a: Account): Database['accounts'] {
+  return {
+    id: a.id,
+    tier: a.tier,
+    usd_balance: bind(a.usdBalance) as string,
+    diem_epoch_allocation: bind(a.diemEpochAllocation) as string,
+    wallet_address: a.walletAddress,
+    created_at: a.createdAt,
+  };
+}
+
 function toKey(r: Selectable<Database['api_keys']>): ApiKeyRecord {
   return {
     id: r.id,
@@ -197,17 +208,7 @@ export abstract class KyselyStore implements Store {
   protected abstract lockAccount(tx: Transaction<Database>, accountId: string): Promise<void>;
 
   async createAccount(a: Account): Promise<void> {
-    await this.db
-      .insertInto('accounts')
-      .values({
-        id: a.id,
-        tier: a.tier,
-        usd_balance: bind(a.usdBalance) as string,
-        diem_epoch_allocation: bind(a.diemEpochAllocation) as string,
-        wallet_address: a.walletAddress,
-        created_at: a.createdAt,
-      })
-      .execute();
+    await this.db.insertInto('accounts').values(accountRow(a)).execute();
   }
 
   async getAccount(id: string): Promise<Account | undefined> {
@@ -232,14 +233,7 @@ export abstract class KyselyStore implements Store {
     // Two first mints of one wallet race here: the unique wallet column lets exactly one insert win.
     await this.db
       .insertInto('accounts')
-      .values({
-        id: candidate.id,
-        tier: candidate.tier,
-        usd_balance: bind(candidate.usdBalance) as string,
-        diem_epoch_allocation: bind(candidate.diemEpochAllocation) as string,
-        wallet_address: candidate.walletAddress,
-        created_at: candidate.createdAt,
-      })
+      .values(accountRow(candidate))
       .onConflict((oc) => oc.column('wallet_address').doNothing())
       .execute();
     const r = await this.db
