@@ -9,7 +9,6 @@ import { billingRoutes } from './routes/billing.js';
 import { web3Routes } from './routes/web3.js';
 import { createServices, type Services } from './services.js';
 import type { Store } from './storage/types.js';
-import type { ChainReader } from './web3/wallet.js';
 
 export interface AppDeps {
   config: Config;
@@ -17,8 +16,6 @@ export interface AppDeps {
   counters: LimitCounters;
   serverSecret: Uint8Array;
   clock?: Clock;
-  /** Chain reads for web3 keys; by default made from `config.web3`. */
-  chain?: ChainReader;
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -56,7 +53,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     serverSecret: deps.serverSecret,
     config: deps.config,
-    ...(deps.chain ? { chain: deps.chain } : {}),
   });
 
   await app.ready();

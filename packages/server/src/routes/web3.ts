@@ -15,7 +15,6 @@ import type { Store } from '../storage/types.js';
 import { issueWeb3Token, verifyWeb3Token } from '../web3/token.js';
 import {
   assertStaked,
-  type ChainReader,
   createChainReader,
   parseWalletAddress,
   readTokenBalance,
@@ -31,8 +30,6 @@ export interface Web3RouteDeps {
   clock: Clock;
   serverSecret: Uint8Array;
   config: Pick<Config, 'web3' | 'limits'>;
-  /** Tests may hand in their own reader; by default one is made from `config.web3`. */
-  chain?: ChainReader;
 }
 
 const PATH = '/api/v1/api_keys/generate_web3_key';
@@ -47,13 +44,12 @@ export function web3TokenKey(serverSecret: Uint8Array): Uint8Array {
 
 export function web3Routes(app: FastifyInstance, deps: Web3RouteDeps): void {
   const { keys, accounts, store, counters, clock, config } = deps;
-  const chain =
-    deps.chain ??
-    createChainReader({
-      rpcUrl: config.web3.rpcUrl,
-      chainId: config.web3.chainId,
-      timeoutMs: config.web3.rpcTimeoutMs,
-    });
+  // One reader per app: it confirms the node's chain id once and loads viem only on first use.
+  const chain = createChainReader({
+    rpcUrl: config.web3.rpcUrl,
+    chainId: config.web3.chainId,
+    timeoutMs: config.web3.rpcTimeoutMs,
+  });
   const tokenParams = {
     secret: web3TokenKey(deps.serverSecret),
     clock,
@@ -88,6 +84,8 @@ export function web3Routes(app: FastifyInstance, deps: Web3RouteDeps): void {
   app.post(PATH, { config: { auth: 'none' } }, async (req) => {
     await admit(req);
     const body = parseWith(web3KeyBody, req.body);
+    // A past expiresAt is a validation error like any other: refused before any RPC or database work.
+    const input = newKeyInput({ ...body, description: body.description ?? DEFAULT_DESCRIPTION }, clock.now());
     // The wire's order: address, token (form, signature, expiry, claims, use), wallet signature, stake.
     const address = await parseWalletAddress(body.address);
     const token = await verifyWeb3Token(body.token, tokenParams);
@@ -96,7 +94,6 @@ export function web3Routes(app: FastifyInstance, deps: Web3RouteDeps): void {
     const balance = await readTokenBalance({ address, tokenAddress: config.web3.tokenAddress, rpc: chain });
     assertStaked({ balance, minBalance: config.web3.minBalance, address });
 
-    const input = newKeyInput({ ...body, description: body.description ?? DEFAULT_DESCRIPTION }, clock.now());
     const account = await accounts.forWallet(address);
     const created = await keys.mint(account.id, input, { jti: token.jti, expiresAt: token.expiresAtMs });
     return { success: true, data: present.createdKey(created.key, created.secret) };

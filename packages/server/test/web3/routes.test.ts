@@ -181,13 +181,54 @@ for (const factory of storeFactories) {
       expect(res2.statusCode).toBe(200);
     });
 
-    it('checks the address first', async () => {
+    it('refuses contract wallets signed by someone other than their owner', async () => {
+      const owner = wallet();
+      const stranger = wallet();
+      const smart = await chain.deploySmartWallet(owner.address);
+      await chain.mint(token, smart, STAKE);
       const jwt = await getToken();
+      await expectError(
+        await mint({
+          address: smart,
+          signature: await stranger.signMessage({ message: jwt }),
+          token: jwt,
+          apiKeyType: 'INFERENCE',
+        }),
+        'Wallet signature does not match',
+      );
+
+      const future = await chain.counterfactualWallet(owner.address);
+      await chain.mint(token, future.address, STAKE);
+      const signature = serializeErc6492Signature({
+        address: future.factory,
+        data: future.factoryCalldata,
+        signature: await stranger.signMessage({ message: jwt }),
+      });
+      await expectError(
+        await mint({ address: future.address, signature, token: jwt, apiKeyType: 'INFERENCE' }),
+        'Wallet signature does not match',
+      );
+      // Neither attempt used the token.
+      const res = await mint({
+        address: smart,
+        signature: await owner.signMessage({ message: jwt }),
+        token: jwt,
+        apiKeyType: 'INFERENCE',
+      });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('checks the address first', async () => {
+      const w = await funded();
       for (const address of [
         '0x12',
         'vitalik.eth',
         '',
         `0x${'g'.repeat(40)}`,
+        w.address.slice(2),
+        `${w.address}00`,
+        ` ${w.address}`,
+        // Mixed case with a wrong EIP-55 checksum (the last letter's case flipped).
         '0x321b7ff75154472B18EDb199033fF4D116F340FF',
       ]) {
         await expectError(
@@ -195,7 +236,20 @@ for (const factory of storeFactories) {
           'Invalid wallet address',
         );
       }
-      expect(jwt).toBeTruthy();
+    });
+
+    it('accepts an address in one case and names the wallet in checksummed form', async () => {
+      const w = await funded();
+      const lower = await mint(await signedBody(w, { address: w.address.toLowerCase() }));
+      expect(lower.statusCode).toBe(200);
+      const upper = await mint(await signedBody(w, { address: `0x${w.address.slice(2).toUpperCase()}` }));
+      expect(upper.statusCode).toBe(200);
+
+      const poor = wallet();
+      await expectError(
+        await mint(await signedBody(poor, { address: poor.address.toLowerCase() })),
+        `Wallet ${poor.address} has no staked VVV on Base`,
+      );
     });
 
     it('refuses malformed, forged, expired and wrongly-claimed tokens', async () => {
@@ -233,13 +287,29 @@ for (const factory of storeFactories) {
       expect((await mint(await sign(await forge(key)))).statusCode).toBe(200);
     });
 
-    it('refuses a token 15 minutes after issue', async () => {
+    it('refuses a token from 15 minutes after issue on', async () => {
+      // A fresh app: its clock starts on a whole second, so the token's exp is exactly issue + 15 min.
+      const fresh = await appWith();
+      const w = await funded();
+      const body = await signedBody(w, {}, fresh.app);
+      fresh.clock.advance(15 * 60_000 + 1);
+      await expectError(await mint(body, fresh.app), 'JWT has expired');
+      fresh.clock.advance(-1);
+      await expectError(await mint(body, fresh.app), 'JWT has expired');
+      fresh.clock.advance(-1);
+      expect((await mint(body, fresh.app)).statusCode).toBe(200);
+    });
+
+    it('refuses a used token before asking the chain anything', async () => {
       const w = await funded();
       const body = await signedBody(w);
-      t.clock.advance(15 * 60_000);
-      await expectError(await mint(body), 'JWT has expired');
-      t.clock.advance(-1);
       expect((await mint(body)).statusCode).toBe(200);
+      chain.setOutage('http-503');
+      try {
+        await expectError(await mint(body), 'JWT has already been used');
+      } finally {
+        chain.setOutage(null);
+      }
     });
 
     it('refuses signatures that do not match: another signer, another message, garbage', async () => {
@@ -299,11 +369,20 @@ for (const factory of storeFactories) {
 
     it('mints exactly one key from concurrent POSTs of one token', async () => {
       const w = await funded();
-      const body = await signedBody(w);
+      const body = await signedBody(w, { apiKeyType: 'ADMIN' });
       const answers = await Promise.all(Array.from({ length: 10 }, () => mint(body)));
-      expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(1);
-      for (const a of answers.filter((x) => x.statusCode !== 200))
+      const minted = answers.filter((a) => a.statusCode === 200);
+      expect(minted).toHaveLength(1);
+      for (const a of answers.filter((x) => x.statusCode !== 200)) {
+        expect(a.statusCode).toBe(400);
         expect(a.json()).toEqual({ error: 'JWT has already been used' });
+      }
+      const listed = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/api_keys',
+        headers: bearer(minted[0]?.json().data.apiKey),
+      });
+      expect(listed.json().data).toHaveLength(1);
     });
 
     it("applies the wallet account's create limits", async () => {
@@ -333,6 +412,8 @@ for (const factory of storeFactories) {
       expect(refused.json()).toEqual({ error: 'Too many web3 key requests. Please wait a minute and try again.' });
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.8' })).statusCode).toBe(200);
+      limited.clock.advance(60_000);
+      expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.9' })).statusCode).toBe(200);
     });
 
     it('answers 503 on both routes when web3 is disabled', async () => {
@@ -363,6 +444,15 @@ for (const factory of storeFactories) {
       expect(missing.statusCode).toBe(400);
       expect(missing.json().details).toHaveProperty('apiKeyType');
       expect((await mint({ ...body, description: 'x'.repeat(65) })).statusCode).toBe(400);
+      for (const expiresAt of ['2020-01-01', 'tomorrow']) {
+        const expiry = await mint({ ...body, expiresAt });
+        expect(expiry.statusCode).toBe(400);
+        expect(expiry.json()).toMatchObject({
+          error: 'Invalid request parameters',
+          details: { expiresAt: { _errors: [expect.any(String)] } },
+          issues: [{ path: ['expiresAt'] }],
+        });
+      }
       // None of that used the token up.
       expect((await mint(body)).statusCode).toBe(200);
       const wrongMethod = await t.app.inject({ method: 'DELETE', url: PATH });
