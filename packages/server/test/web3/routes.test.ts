@@ -135,6 +135,7 @@ for (const factory of storeFactories) {
       // A second mint by the same wallet lands in the same account.
       const again = await mint(await signedBody(w, { description: 'second' }));
       expect(again.statusCode).toBe(200);
+      expect(again.json().data).toMatchObject({ apiKeyType: 'INFERENCE', description: 'second' });
       const ids = (await t.app.inject({ method: 'GET', url: '/api/v1/api_keys', headers: bearer(data.apiKey) }))
         .json()
         .data.map((k: { id: string }) => k.id);
@@ -260,7 +261,22 @@ for (const factory of storeFactories) {
         token: jwt,
         apiKeyType: 'INFERENCE',
       });
-      for (const bad of ['', 'abc', 'a.b', 'a.b.c', 'eyJhbGciOiJub25lIn0.e30.', `${await getToken()}.extra`]) {
+      const real = await getToken();
+      const [header, payload] = real.split('.');
+      const b64 = (json: string) => Buffer.from(json).toString('base64url');
+      for (const bad of [
+        '',
+        'abc',
+        'a.b',
+        'a.b.c',
+        'eyJhbGciOiJub25lIn0.e30.',
+        `${real}.extra`,
+        `${header}.${payload}.`,
+        ` ${real}`,
+        `${header}.${b64('not json')}.${real.split('.')[2]}`,
+        `${header}.${b64('[1]')}.${real.split('.')[2]}`,
+        `${b64('{"alg":"RS256","typ":"JWT"}')}.${payload}.${real.split('.')[2]}`,
+      ]) {
         await expectError(await mint(await sign(bad)), 'JWT is malformed');
       }
       const now = Math.floor(t.clock.now() / 1000);
@@ -301,8 +317,11 @@ for (const factory of storeFactories) {
     });
 
     it('refuses a used token before asking the chain anything', async () => {
-      const w = await funded();
-      const body = await signedBody(w);
+      // A contract wallet, so that even the signature check needs the chain.
+      const owner = wallet();
+      const smart = await chain.deploySmartWallet(owner.address);
+      await chain.mint(token, smart, STAKE);
+      const body = await signedBody(owner, { address: smart });
       expect((await mint(body)).statusCode).toBe(200);
       chain.setOutage('http-503');
       try {
@@ -340,31 +359,53 @@ for (const factory of storeFactories) {
     });
 
     it('answers "Could not verify wallet signature" when the RPC fails, at the signature and at the balance step', async () => {
+      const flaky = await appWith({ web3: { rpcTimeoutMs: 300 } });
       const w = await funded();
       const wrongSigner = wallet();
-      chain.setOutage('http-503');
-      try {
-        const jwt = await getToken();
-        await expectError(
-          await mint({
+      // A first mint, so that the reader has confirmed the node's chain and every later failure is a step's own.
+      expect((await mint(await signedBody(w, {}, flaky.app), flaky.app)).statusCode).toBe(200);
+
+      const unverified: Record<string, unknown>[] = [];
+      for (const outage of ['http-503', 'rate-limited', 'no-answer'] as const) {
+        chain.setOutage(outage);
+        try {
+          // Does not recover to the address, so only the node can say whether it is a contract wallet.
+          const jwt = await getToken(flaky.app);
+          const atSignature = {
             address: w.address,
             signature: await wrongSigner.signMessage({ message: jwt }),
             token: jwt,
             apiKeyType: 'INFERENCE',
-          }),
-          'Could not verify wallet signature',
-        );
-        await expectError(await mint(await signedBody(w)), 'Could not verify wallet signature');
-      } finally {
-        chain.setOutage(null);
+          };
+          await expectError(await mint(atSignature, flaky.app), 'Could not verify wallet signature');
+          // A valid EOA signature needs no node; the balance does.
+          const atBalance = await signedBody(w, {}, flaky.app);
+          await expectError(await mint(atBalance, flaky.app), 'Could not verify wallet signature');
+          unverified.push(atBalance);
+        } finally {
+          chain.setOutage(null);
+        }
       }
+      // An outage used no token up.
+      for (const body of unverified) expect((await mint(body, flaky.app)).statusCode).toBe(200);
+
       const down = await startLocalChain();
-      const reader = await appWith({ web3: { rpcUrl: down.url } });
+      const gone = await appWith({ web3: { rpcUrl: down.url } });
       await down.stop();
+      const jwt = await getToken(gone.app);
       await expectError(
-        await mint(await signedBody(w, {}, reader.app), reader.app),
+        await mint(
+          {
+            address: w.address,
+            signature: await wrongSigner.signMessage({ message: jwt }),
+            token: jwt,
+            apiKeyType: 'INFERENCE',
+          },
+          gone.app,
+        ),
         'Could not verify wallet signature',
       );
+      await expectError(await mint(await signedBody(w, {}, gone.app), gone.app), 'Could not verify wallet signature');
     });
 
     it('mints exactly one key from concurrent POSTs of one token', async () => {
@@ -444,14 +485,20 @@ for (const factory of storeFactories) {
       expect(missing.statusCode).toBe(400);
       expect(missing.json().details).toHaveProperty('apiKeyType');
       expect((await mint({ ...body, description: 'x'.repeat(65) })).statusCode).toBe(400);
-      for (const expiresAt of ['2020-01-01', 'tomorrow']) {
-        const expiry = await mint({ ...body, expiresAt });
-        expect(expiry.statusCode).toBe(400);
-        expect(expiry.json()).toMatchObject({
-          error: 'Invalid request parameters',
-          details: { expiresAt: { _errors: [expect.any(String)] } },
-          issues: [{ path: ['expiresAt'] }],
-        });
+      // A bad expiry, even one only the clock can judge, is refused before the chain is asked.
+      chain.setOutage('http-503');
+      try {
+        for (const expiresAt of ['2020-01-01', 'tomorrow']) {
+          const expiry = await mint({ ...body, expiresAt });
+          expect(expiry.statusCode).toBe(400);
+          expect(expiry.json()).toMatchObject({
+            error: 'Invalid request parameters',
+            details: { expiresAt: { _errors: [expect.any(String)] } },
+            issues: [{ path: ['expiresAt'] }],
+          });
+        }
+      } finally {
+        chain.setOutage(null);
       }
       // None of that used the token up.
       expect((await mint(body)).statusCode).toBe(200);
