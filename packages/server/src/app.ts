@@ -29,12 +29,18 @@ declare module 'fastify' {
 /** Request bodies of this API are small; anything larger is refused before it is buffered whole. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** A hop count becomes fastify's trust function: the nearest `n` proxies are trusted. */
+function trustProxyOption(t: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof t === 'number' ? (_address, hop) => hop < t : t;
+}
+
 /** Builds the HTTP app from its dependencies. Reads no environment and does not listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     genReqId: requestId,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },

@@ -26,7 +26,12 @@ const modelSchema = z.strictObject({
 
 const fileSchema = z.strictObject({
   server: z
-    .strictObject({ host: z.string().min(1), port: z.number().int().min(0).max(65535) })
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(0).max(65535),
+      /** Behind a reverse proxy: trust X-Forwarded-For (true, a hop count, or addresses/CIDRs). */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.array(z.string().min(1))]),
+    })
     .partial()
     .optional(),
   upstream: z
@@ -79,6 +84,8 @@ export interface CatalogModel {
 export interface Config {
   host: string;
   port: number;
+  /** Whose address is the client's: false trusts only the socket (per-client limits key on it). */
+  trustProxy: boolean | number | string[];
   databaseUrl: string;
   redisUrl: string | undefined;
   secret: string | undefined;
@@ -162,6 +169,17 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(v);
 }
 
+/** TRUST_PROXY: `true`/`false`, a hop count, or comma-separated addresses/CIDRs. */
+function envTrustProxy(v: string | undefined): boolean | number | string[] | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (/^\d+$/.test(v)) return Number(v);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Builds the configuration from the environment (and the file it names); throws ConfigError naming the field. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const file: ConfigFile = env.VENICE_KEYS_CONFIG ? parseFile(env.VENICE_KEYS_CONFIG) : {};
@@ -201,6 +219,7 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
   return {
     host: env.HOST || file.server?.host || '127.0.0.1',
     port: envInt(env, 'PORT') ?? file.server?.port ?? 8787,
+    trustProxy: envTrustProxy(env.TRUST_PROXY) ?? file.server?.trustProxy ?? false,
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/venice-keys.db',
     redisUrl: env.REDIS_URL || undefined,
     secret: env.VENICE_KEYS_SECRET || undefined,

@@ -95,6 +95,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ VENICE_KEYS_CONFIG: path })).toThrow(field);
   });
 
+  it('reads who to trust for client addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    const path = file('proxy.json', JSON.stringify({ server: { trustProxy: ['192.168.0.1'] } }));
+    expect(loadConfig({ VENICE_KEYS_CONFIG: path }).trustProxy).toEqual(['192.168.0.1']);
+  });
+
   it('refuses unreadable files, bad syntax and a bad PORT', () => {
     expect(() => loadConfig({ VENICE_KEYS_CONFIG: join(dir, 'missing.json') })).toThrow(/cannot read config file/);
     expect(() => loadConfig({ VENICE_KEYS_CONFIG: file('broken.json', '{') })).toThrow(/not valid JSON/);

@@ -457,6 +457,27 @@ for (const factory of storeFactories) {
       expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.9' })).statusCode).toBe(200);
     });
 
+    it('keys the per-client limit on X-Forwarded-For only behind a trusted proxy', async () => {
+      const get = (app: TestApp, forwardedFor: string) =>
+        app.app.inject({
+          method: 'GET',
+          url: PATH,
+          remoteAddress: '10.1.1.1',
+          headers: { 'x-forwarded-for': forwardedFor },
+        });
+      const direct = await appWith({ limits: { web3RequestsPerMinutePerClient: 2 } });
+      expect((await get(direct, '1.1.1.1')).statusCode).toBe(200);
+      expect((await get(direct, '2.2.2.2')).statusCode).toBe(200);
+      // Without trust, a forged header does not buy a fresh budget.
+      expect((await get(direct, '3.3.3.3')).statusCode).toBe(429);
+      const proxied = await appWith({
+        limits: { web3RequestsPerMinutePerClient: 2 },
+        server: { trustProxy: ['10.1.1.1'] },
+      });
+      for (const ip of ['4.4.4.4', '4.4.4.4', '5.5.5.5']) expect((await get(proxied, ip)).statusCode).toBe(200);
+      expect((await get(proxied, '4.4.4.4')).statusCode).toBe(429);
+    });
+
     it('answers 503 on both routes when web3 is disabled', async () => {
       const off = await appWith({ web3: { enabled: false } });
       for (const method of ['GET', 'POST'] as const) {
