@@ -6,6 +6,7 @@ export {
   type LogLevel,
   type RequestKind,
   type RequestOptions,
+  type RequestSpec,
   retryDelay,
   VeniceClient,
   VeniceClient as default,

@@ -65,6 +65,30 @@ describe('errors', () => {
         '400 Invalid request parameters (description: Too big; Unrecognized key: "x")',
         undefined,
       ],
+      [
+        json(400, {
+          error: 'Invalid request parameters',
+          details: { _errors: ['Unrecognized key: "x"'], consumptionLimit: { usd: { _errors: ['Too big'] } } },
+        }),
+        '400 Invalid request parameters (Unrecognized key: "x"; consumptionLimit.usd: Too big)',
+        undefined,
+      ],
+      [
+        json(400, {
+          error: 'Invalid request parameters',
+          issues: ['a', 'b', 'c', 'd'].map((f) => ({ code: 'invalid_type', path: [f], message: 'Required' })),
+        }),
+        '400 Invalid request parameters (a: Required; b: Required; c: Required (+1 more))',
+        undefined,
+      ],
+      [
+        json(402, { x402Version: 2, error: 'Authentication required', accepts: [] }),
+        '402 Authentication required',
+        undefined,
+      ],
+      [json(500, { message: 'plain message' }), '500 plain message', undefined],
+      [json(500, { unexpected: true }), '500 {"unexpected":true}', undefined],
+      [json(500, ['odd']), '500 ["odd"]', undefined],
       [new Response('upstream exploded', { status: 502 }), '502 upstream exploded', undefined],
       [new Response('', { status: 500 }), '500 status code (no body)', undefined],
     ];

@@ -38,13 +38,40 @@ describe('iterAll', () => {
   });
 
   it('never loops against a server that ignores paging (all keys every time)', async () => {
-    for (const n of [0, 5, 100, 101, 250]) {
+    for (const n of [0, 5, 99, 100, 101, 200, 250]) {
       const all = keys(n);
       const f = fakeFetch(() => json(200, { object: 'list', data: all }));
       const got = await collect(client(f.fetch).apiKeys.iterAll({ pageSize: 100 }));
       expect(got.map((k) => k.id)).toEqual(all.map((k) => k.id));
       expect(f.requests.length).toBeLessThanOrEqual(2);
     }
+  });
+
+  it('stops at once when a page is longer than asked for (the server sent everything)', async () => {
+    const all = keys(250);
+    const f = fakeFetch(() => json(200, { object: 'list', data: all }));
+    expect(await collect(client(f.fetch).apiKeys.iterAll({ pageSize: 100 }))).toHaveLength(250);
+    expect(f.requests).toHaveLength(1);
+  });
+
+  it('never yields a key twice when a new key shifts the listing between pages', async () => {
+    const all = keys(6);
+    let calls = 0;
+    const f = fakeFetch((req) => {
+      // After page 1, a key is created: newest first, so everything moves down by one.
+      const list = calls++ === 0 ? all : [{ ...KEY, id: 'new' }, ...all];
+      const page = Number(new URL(req.url).searchParams.get('page'));
+      return json(200, { object: 'list', data: list.slice((page - 1) * 3, page * 3) });
+    });
+    const got = await collect(client(f.fetch).apiKeys.iterAll({ pageSize: 3 }));
+    expect(got.map((k) => k.id)).toEqual(all.map((k) => k.id));
+    expect(f.requests).toHaveLength(3);
+  });
+
+  it('sends nothing for maxItems: 0', async () => {
+    const f = fakeFetch(paging(keys(5)));
+    expect(await collect(client(f.fetch).apiKeys.iterAll({ maxItems: 0 }))).toEqual([]);
+    expect(f.requests).toHaveLength(0);
   });
 
   it('respects maxItems and fetches no further page than needed', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN, CREATED, client, fakeFetch, json, KEY } from './support.js';
+import { VeniceError } from '../src/index.js';
+import { ADMIN, CREATED, client, fakeFetch, json, KEY, WALLET } from './support.js';
 
 /** The exact request each method sends, and what it returns. */
 describe('requests per method', () => {
@@ -31,8 +32,13 @@ describe('requests per method', () => {
     expect(await client(f.fetch).apiKeys.create(params)).toEqual(CREATED);
     const req = f.requests[0]!;
     expect([req.method, req.url, req.body]).toEqual(['POST', 'http://test.local/api/v1/api_keys', params]);
-    expect(req.headers['content-type']).toBe('application/json');
-    expect(req.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(req.headers).toEqual({
+      accept: 'application/json',
+      authorization: `Bearer ${ADMIN}`,
+      'content-type': 'application/json',
+      'idempotency-key': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      'x-venice-sdk': 'venice-keys-ts/0.1.0',
+    });
     await client(f.fetch).apiKeys.create(params, { idempotencyKey: 'mine' });
     expect(f.requests[1]?.headers['idempotency-key']).toBe('mine');
   });
@@ -97,34 +103,95 @@ describe('requests per method', () => {
     ]);
   });
 
-  it('web3: token, create, and mint with viem-style and ethers-style signers', async () => {
-    const token = 'aaa.bbb.ccc';
+  it('web3: getWeb3Token unwraps to { token }, createWeb3Key posts the proof and returns the key', async () => {
+    const f = fakeFetch(
+      json(200, { success: true, data: { token: 'aaa.bbb.ccc' } }),
+      json(200, { success: true, data: CREATED }),
+    );
+    const c = client(f.fetch, { apiKey: null });
+    expect(await c.apiKeys.getWeb3Token()).toEqual({ token: 'aaa.bbb.ccc' });
+    const params = { address: WALLET, signature: '0xsig', token: 'aaa.bbb.ccc', apiKeyType: 'INFERENCE' } as const;
+    expect(await c.apiKeys.createWeb3Key(params)).toEqual(CREATED);
+    expect(f.requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ['GET', 'http://test.local/api/v1/api_keys/generate_web3_key', undefined],
+      ['POST', 'http://test.local/api/v1/api_keys/generate_web3_key', params],
+    ]);
+    // No key configured: no Authorization header; a mint is not a create, so no Idempotency-Key.
+    expect(f.requests[1]?.headers).toEqual({
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'x-venice-sdk': 'venice-keys-ts/0.1.0',
+    });
+  });
+
+  it('mintWeb3Key signs the exact token with a viem-style or an ethers-style signer', async () => {
+    let issued = 0;
     const f = fakeFetch((req) =>
       req.method === 'GET'
-        ? json(200, { success: true, data: { token } })
-        : json(200, { success: true, data: CREATED }),
+        ? json(200, { success: true, data: { token: `jwt-${++issued}` } })
+        : json(200, { success: true, data: CREATED }, { 'x-request-id': `mint-${issued}` }),
     );
-    const c = client(f.fetch, { apiKey: undefined });
-    expect(await c.apiKeys.getWeb3Token()).toEqual({ token });
+    const c = client(f.fetch, { apiKey: null });
+    const signed: unknown[] = [];
     const viemLike = {
       type: 'local',
-      address: '0xabc',
-      signMessage: async ({ message }: { message: string }) => `viem:${message}`,
+      address: WALLET,
+      signMessage: async (args: { message: string }) => {
+        signed.push(args);
+        return `viem:${args.message}`;
+      },
     };
     expect(
       await c.apiKeys.mintWeb3Key({ signer: viemLike, apiKeyType: 'INFERENCE', consumptionLimit: { diem: 5 } }),
     ).toEqual(CREATED);
-    const ethersLike = { getAddress: async () => '0xdef', signMessage: async (m: string) => `ethers:${m}` };
-    await c.apiKeys.mintWeb3Key({ signer: ethersLike, apiKeyType: 'ADMIN', description: 'bot' });
-    const posts = f.requests.filter((r) => r.method === 'POST');
-    expect(posts.map((r) => r.body)).toEqual([
-      { address: '0xabc', signature: `viem:${token}`, token, apiKeyType: 'INFERENCE', consumptionLimit: { diem: 5 } },
-      { address: '0xdef', signature: `ethers:${token}`, token, apiKeyType: 'ADMIN', description: 'bot' },
+    const OTHER = `0x${'d'.repeat(40)}`;
+    const ethersLike = {
+      getAddress: async () => OTHER,
+      signMessage: async (message: string) => {
+        signed.push(message);
+        return `ethers:${message}`;
+      },
+    };
+    const { data, requestID } = await c.apiKeys
+      .mintWeb3Key({ signer: ethersLike, apiKeyType: 'ADMIN', description: 'bot' })
+      .withResponse();
+    expect(data).toEqual(CREATED);
+    expect(requestID).toBe('mint-2');
+    // A contract wallet: the owner signs, the wallet's address is given.
+    await c.apiKeys.mintWeb3Key({
+      signer: { address: OTHER, signMessage: async (m: string) => `owner:${m}` },
+      address: WALLET,
+      apiKeyType: 'INFERENCE',
+    });
+    expect(signed).toEqual([{ message: 'jwt-1' }, 'jwt-2']);
+    expect(f.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'GET', 'POST', 'GET', 'POST']);
+    expect(f.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+      {
+        address: WALLET,
+        signature: 'viem:jwt-1',
+        token: 'jwt-1',
+        apiKeyType: 'INFERENCE',
+        consumptionLimit: { diem: 5 },
+      },
+      { address: OTHER, signature: 'ethers:jwt-2', token: 'jwt-2', apiKeyType: 'ADMIN', description: 'bot' },
+      { address: WALLET, signature: 'owner:jwt-3', token: 'jwt-3', apiKeyType: 'INFERENCE' },
     ]);
-    expect(posts[0]?.url).toBe('http://test.local/api/v1/api_keys/generate_web3_key');
-    // No key configured: no Authorization header at all.
-    expect(f.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
-    expect(posts[0]?.headers['idempotency-key']).toBeUndefined();
+  });
+
+  it('says so when a success body is not the shape this API sends', async () => {
+    const f = fakeFetch(
+      json(200, { success: true }),
+      new Response('', { status: 200 }),
+      new Response('<html>', { status: 200 }),
+    );
+    const c = client(f.fetch);
+    await expect(c.apiKeys.retrieve(KEY.id)).rejects.toThrow(
+      /Unexpected response body: expected an object with "data", got \{"success":true\}/,
+    );
+    await expect(c.apiKeys.getRateLimits()).rejects.toThrow(/got an empty body/);
+    const e = await c.apiKeys.list().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(VeniceError);
+    expect((e as Error).message).toMatch(/Expected a JSON response/);
   });
 
   it('.withResponse() and .asResponse() expose the raw response', async () => {

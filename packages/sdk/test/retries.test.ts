@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   APIConnectionError,
   APITimeoutError,
@@ -37,17 +37,25 @@ describe('the retry policy', () => {
         response(500),
         response(503),
       ] as AttemptOutcome[]) {
-        expect(retryDelay(outcome, ctx(kind), () => 0)).toBe(500);
+        expect(retryDelay(outcome, ctx(kind), () => 0.5)).toBe(500);
       }
       for (const status of [400, 401, 403, 404, 409, 422])
         expect(retryDelay(response(status), ctx(kind))).toBeUndefined();
     }
   });
 
-  it('backs off exponentially with jitter, capped, and stops at maxRetries', () => {
-    expect(retryDelay(response(500), ctx('read', { attempt: 1 }), () => 0)).toBe(1000);
-    expect(retryDelay(response(500), ctx('read', { attempt: 1, maxRetries: 10 }), () => 1)).toBe(750);
-    expect(retryDelay(response(500), ctx('read', { attempt: 9, maxRetries: 10 }), () => 0)).toBe(8000);
+  it('backs off exponentially with ±25 % jitter, capped at 8 s, and stops at maxRetries', () => {
+    const at = (attempt: number, random: number) =>
+      retryDelay(response(500), ctx('read', { attempt, maxRetries: 10 }), () => random);
+    expect([at(0, 0.5), at(1, 0.5), at(2, 0.5), at(3, 0.5), at(4, 0.5), at(9, 0.5)]).toEqual([
+      500, 1000, 2000, 4000, 8000, 8000,
+    ]);
+    expect([at(1, 0), at(1, 1)]).toEqual([750, 1250]);
+    for (let i = 0; i < 100; i++) {
+      const d = retryDelay(response(500), ctx('read', { attempt: 1 })) as number;
+      expect(d).toBeGreaterThanOrEqual(750);
+      expect(d).toBeLessThanOrEqual(1250);
+    }
     expect(retryDelay(response(500), ctx('read', { attempt: 2 }))).toBeUndefined();
     expect(retryDelay(response(500), ctx('read', { maxRetries: 0 }))).toBeUndefined();
   });
@@ -63,20 +71,24 @@ describe('the retry policy', () => {
   });
 
   it('follows x-should-retry', () => {
-    expect(retryDelay(response(400, { 'x-should-retry': 'true' }), ctx('read'), () => 0)).toBe(500);
+    expect(retryDelay(response(400, { 'x-should-retry': 'true' }), ctx('read'), () => 0.5)).toBe(500);
+    expect(retryDelay(response(503, { 'x-should-retry': 'true' }), ctx('mint'))).toBeUndefined();
     expect(retryDelay(response(503, { 'x-should-retry': 'false' }), ctx('read'))).toBeUndefined();
   });
 
   it('never risks a second key: creates retry everything only where idempotency is honoured, mints only 429', () => {
-    expect(retryDelay(response(503), ctx('create'), () => 0)).toBe(500);
-    expect(retryDelay({ kind: 'timeout' }, ctx('create'), () => 0)).toBe(500);
+    expect(retryDelay(response(503), ctx('create'), () => 0.5)).toBe(500);
+    expect(retryDelay({ kind: 'timeout' }, ctx('create'), () => 0.5)).toBe(500);
+    expect(retryDelay({ kind: 'connection' }, ctx('create'), () => 0.5)).toBe(500);
     const venice = ctx('create', { idempotentCreates: false });
     expect(retryDelay(response(503), venice)).toBeUndefined();
     expect(retryDelay({ kind: 'connection' }, venice)).toBeUndefined();
-    expect(retryDelay(response(429), venice, () => 0)).toBe(500);
+    expect(retryDelay(response(429), venice, () => 0.5)).toBe(500);
+    expect(retryDelay(response(408), venice)).toBeUndefined();
     expect(retryDelay(response(503), ctx('mint'))).toBeUndefined();
     expect(retryDelay({ kind: 'timeout' }, ctx('mint'))).toBeUndefined();
-    expect(retryDelay(response(429), ctx('mint'), () => 0)).toBe(500);
+    expect(retryDelay(response(429), ctx('mint'), () => 0.5)).toBe(500);
+    expect(retryDelay({ kind: 'connection' }, ctx('mint'))).toBeUndefined();
   });
 });
 
@@ -215,6 +227,94 @@ describe('retries in the client', () => {
       .catch((x: unknown) => x)) as RateLimitError;
     expect(e).toBeInstanceOf(RateLimitError);
     expect(e.retryAfterMs).toBe(3_600_000);
+    expect(f.requests).toHaveLength(1);
+  });
+});
+
+describe('waits in the client (fake timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts a read against replies, and reports how many requests were sent after each fake-clock step. */
+  const timeline = async (first: Response, steps: number[]) => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00.000Z') });
+    const f = fakeFetch(first, json(200, { data: KEY }));
+    const pending = client(f.fetch).apiKeys.retrieve(KEY.id);
+    const counts: number[] = [];
+    for (const ms of steps) {
+      await vi.advanceTimersByTimeAsync(ms);
+      counts.push(f.requests.length);
+    }
+    expect(await pending).toEqual(KEY);
+    return counts;
+  };
+
+  it('waits exactly Retry-After seconds', async () => {
+    expect(await timeline(json(429, { error: 'slow' }, { 'retry-after': '3' }), [0, 2_999, 1])).toEqual([1, 1, 2]);
+  });
+
+  it('waits until a Retry-After HTTP date', async () => {
+    const date = new Date('2026-01-01T00:00:10.000Z').toUTCString();
+    expect(await timeline(json(503, { error: 'busy' }, { 'retry-after': date }), [0, 9_999, 1])).toEqual([1, 1, 2]);
+  });
+
+  it('prefers retry-after-ms to Retry-After', async () => {
+    const headers = { 'retry-after-ms': '250', 'retry-after': '30' };
+    expect(await timeline(json(503, { error: 'busy' }, headers), [0, 249, 1])).toEqual([1, 1, 2]);
+  });
+
+  it('waits the backoff when the server says nothing', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    expect(await timeline(json(502, { error: 'gateway' }), [0, 499, 1])).toEqual([1, 1, 2]);
+    vi.restoreAllMocks();
+  });
+
+  it('follows x-should-retry in both directions', async () => {
+    const stop = fakeFetch(json(503, { error: 'down for good' }, { 'x-should-retry': 'false' }));
+    await expect(client(stop.fetch).apiKeys.list()).rejects.toBeInstanceOf(InternalServerError);
+    expect(stop.requests).toHaveLength(1);
+    const go = fakeFetch(
+      json(400, { error: 'try again' }, { 'x-should-retry': 'true', ...quick }),
+      json(200, { data: [] }),
+    );
+    expect(await client(go.fetch).apiKeys.list()).toEqual([]);
+    expect(go.requests).toHaveLength(2);
+  });
+});
+
+describe('what each method retries', () => {
+  it('retries update and delete like reads', async () => {
+    const f = fakeFetch(
+      json(503, { error: 'busy' }, quick),
+      json(200, { success: true, data: KEY }),
+      json(500, { error: 'busy' }, quick),
+      json(200, { success: true }),
+    );
+    const c = client(f.fetch);
+    expect(await c.apiKeys.update({ id: KEY.id, description: 'again' })).toEqual(KEY);
+    expect(await c.apiKeys.delete(KEY.id)).toEqual({ success: true });
+    expect(f.requests.map((r) => r.method)).toEqual(['PATCH', 'PATCH', 'DELETE', 'DELETE']);
+  });
+
+  it('never retries a web3 mint after an ambiguous failure, but does after a 429', async () => {
+    const params = { address: `0x${'a'.repeat(40)}`, signature: '0x1', token: 't', apiKeyType: 'INFERENCE' } as const;
+    const f = fakeFetch(json(500, { error: 'x' }, quick));
+    await expect(client(f.fetch).apiKeys.createWeb3Key(params)).rejects.toBeInstanceOf(InternalServerError);
+    expect(f.requests).toHaveLength(1);
+    const g = fakeFetch(new TypeError('socket hang up'));
+    await expect(client(g.fetch).apiKeys.createWeb3Key(params)).rejects.toBeInstanceOf(APIConnectionError);
+    expect(g.requests).toHaveLength(1);
+    const h = fakeFetch(json(429, { error: 'slow' }, quick), json(200, { success: true, data: CREATED }));
+    expect(await client(h.fetch).apiKeys.createWeb3Key(params)).toEqual(CREATED);
+    expect(h.requests).toHaveLength(2);
+  });
+
+  it('lets idempotentCreates: false treat any server like api.venice.ai', async () => {
+    const f = fakeFetch(json(503, { error: 'x' }, quick));
+    await expect(
+      client(f.fetch, { idempotentCreates: false }).apiKeys.create({ apiKeyType: 'INFERENCE', description: 'd' }),
+    ).rejects.toBeInstanceOf(InternalServerError);
     expect(f.requests).toHaveLength(1);
   });
 });

@@ -68,3 +68,6 @@ export const CREATED = {
   limitPeriod: 'EPOCH',
   modelPrivacy: 'ALL',
 };
+
+/** A syntactically valid EVM address. */
+export const WALLET = '0x45B73055F3aDcC4577Bb709db10B19d11b5c94eE';

@@ -117,6 +117,29 @@ function codeOf(body: unknown): string | undefined {
   return typeof body.code === 'string' ? body.code : undefined;
 }
 
+/** `path: message` for the first few validation issues, from zod's flat `issues` or its `details` tree. */
+function problems(body: Json): string[] {
+  if (Array.isArray(body.issues) && body.issues.length > 0) {
+    return body.issues.map((i) => {
+      const issue = isObject(i) ? i : {};
+      const path = Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return `${path}${String(issue.message ?? 'invalid')}`;
+    });
+  }
+  const found: string[] = [];
+  const walk = (node: unknown, path: string[]): void => {
+    if (!isObject(node)) return;
+    for (const m of Array.isArray(node._errors) ? node._errors : []) {
+      found.push(`${path.length > 0 ? `${path.join('.')}: ` : ''}${String(m)}`);
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== '_errors') walk(v, [...path, k]);
+  };
+  walk(body.details, []);
+  return found;
+}
+
+const SHOWN_PROBLEMS = 3;
+
 /** A readable message from every error body shape Venice uses. */
 function describeError(status: number, body: unknown): string {
   let message: string | undefined;
@@ -125,18 +148,16 @@ function describeError(status: number, body: unknown): string {
     if (typeof e === 'string') message = e;
     else if (isObject(e)) message = [e.message, e.detail].find((m): m is string => typeof m === 'string');
     message ??= [body.message, body.detail].find((m): m is string => typeof m === 'string');
-    if (Array.isArray(body.issues) && body.issues.length > 0) {
-      const details = body.issues.slice(0, 3).map((i) => {
-        const issue = isObject(i) ? i : {};
-        const path = Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-        return `${path}${String(issue.message ?? 'invalid')}`;
-      });
-      const more = body.issues.length > 3 ? ` (+${body.issues.length - 3} more)` : '';
-      message = `${message ?? 'Invalid request'} (${details.join('; ')}${more})`;
+    const found = problems(body);
+    if (found.length > 0) {
+      const more = found.length > SHOWN_PROBLEMS ? ` (+${found.length - SHOWN_PROBLEMS} more)` : '';
+      message = `${message ?? 'Invalid request'} (${found.slice(0, SHOWN_PROBLEMS).join('; ')}${more})`;
     }
-    message ??= JSON.stringify(body);
+    message ??= JSON.stringify(body).slice(0, 500);
   } else if (typeof body === 'string' && body.trim() !== '') {
     message = body.trim().slice(0, 500);
+  } else if (body !== undefined && body !== null) {
+    message = JSON.stringify(body).slice(0, 500);
   }
   return `${status} ${message ?? 'status code (no body)'}`;
 }

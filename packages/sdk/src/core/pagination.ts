@@ -1,26 +1,25 @@
 /**
- * Lazy paging over a `page`/`limit` endpoint. It stops on a short page, at `maxItems`, and on a
- * page that brings nothing new: api.venice.ai ignores paging and answers every page with all keys,
- * which would otherwise repeat forever once an account holds exactly `pageSize` keys.
+ * Lazy paging over a `page`/`limit` endpoint. It stops on a short page, at `maxItems`, and when the
+ * server shows that it ignores paging: api.venice.ai answers every page with all keys, which would
+ * otherwise repeat forever once an account holds exactly `pageSize` keys. Such a server is caught by
+ * a page longer than asked for, or by a page that brings nothing new; ids already yielded are never
+ * yielded again (a key created between two requests shifts a newest-first listing by one).
  */
 export async function* iteratePages<T extends { id: string }>(
-  fetchPage: (page: number, limit: number) => Promise<T[]>,
-  { pageSize, maxItems }: { pageSize: number; maxItems: number | undefined },
+  fetchPage: (page: number, limit: number) => PromiseLike<T[]>,
+  { pageSize, maxItems = Number.POSITIVE_INFINITY }: { pageSize: number; maxItems?: number | undefined },
 ): AsyncGenerator<T, void, undefined> {
   const seen = new Set<string>();
-  let yielded = 0;
-  for (let page = 1; ; page++) {
+  for (let page = 1; seen.size < maxItems; page++) {
     const items = await fetchPage(page, pageSize);
     let fresh = 0;
     for (const item of items) {
       if (seen.has(item.id)) continue;
-      if (maxItems !== undefined && yielded >= maxItems) return;
+      if (seen.size >= maxItems) return;
       seen.add(item.id);
       fresh++;
-      yielded++;
       yield item;
     }
-    if (items.length < pageSize || fresh === 0) return;
-    if (maxItems !== undefined && yielded >= maxItems) return;
+    if (items.length !== pageSize || fresh === 0) return;
   }
 }

@@ -1,6 +1,6 @@
 import type { RequestOptions, VeniceClient } from '../client.js';
-import type { APIPromise } from '../core/api-promise.js';
-import { VeniceValidationError } from '../core/errors.js';
+import { APIPromise } from '../core/api-promise.js';
+import { VeniceError, VeniceValidationError } from '../core/errors.js';
 import { iteratePages } from '../core/pagination.js';
 import * as check from '../core/validation.js';
 
@@ -78,8 +78,9 @@ export interface ApiKeyListParams {
 }
 
 export interface ApiKeyIterParams {
-  /** Default 100. */
+  /** Keys per request, 1 to 500. Default 100. */
   pageSize?: number;
+  /** Stop after this many keys. Default: all. */
   maxItems?: number;
 }
 
@@ -153,30 +154,43 @@ export interface Web3KeyMintParams extends Omit<Web3KeyCreateParams, 'address' |
   address?: string;
 }
 
-interface Wrapped<T> {
-  data: T;
-}
+type KeySettings = Pick<ApiKeyUpdateParams, 'expiresAt' | 'consumptionLimit' | 'limitPeriod' | 'modelPrivacy'>;
 
-function validateSettings(p: Pick<ApiKeyCreateParams, 'consumptionLimit' | 'limitPeriod' | 'modelPrivacy'>): void {
+/** The settings a create, an update and a mint share; only an update may clear the expiry with `null`. */
+function checkSettings(p: KeySettings, nullExpiry = false): void {
+  check.expiresAt(p.expiresAt, nullExpiry);
   check.consumptionLimit(p.consumptionLimit);
   check.oneOf('limitPeriod', p.limitPeriod, LIMIT_PERIODS, false);
   check.oneOf('modelPrivacy', p.modelPrivacy, MODEL_PRIVACIES, false);
+}
+
+/** Everything of a web3 mint but the wallet proof. */
+function checkWeb3Settings(p: Omit<Web3KeyCreateParams, 'address' | 'signature' | 'token'>): void {
+  check.oneOf('apiKeyType', p?.apiKeyType, API_KEY_TYPES, true);
+  check.description(p.description, false);
+  checkSettings(p);
 }
 
 export class ApiKeys {
   constructor(private readonly client: VeniceClient) {}
 
   /**
-   * Lists the account's active keys, newest first.
+   * Lists the account's active keys, newest first (`page`/`limit` are sent only when given).
    *
    * @example
    * const keys = await venice.apiKeys.list();
    * const second = await venice.apiKeys.list({ page: 2, limit: 50 });
    */
   list(params: ApiKeyListParams = {}, options?: RequestOptions): APIPromise<ApiKey[]> {
-    const query = { page: params.page, limit: params.limit };
-    return this.client.request({ method: 'GET', path: '/api_keys', query, kind: 'read' }, options, (b) =>
-      Array.isArray(b) ? (b as ApiKey[]) : ((b as Wrapped<ApiKey[]> | undefined)?.data ?? []),
+    return this.client.request(
+      () => {
+        check.integer('page', params.page, 1, Number.MAX_SAFE_INTEGER);
+        check.integer('limit', params.limit, 1, 500);
+        return { method: 'GET', path: '/api_keys', query: { page: params.page, limit: params.limit }, kind: 'read' };
+      },
+      options,
+      // Python's SDK also accepts a bare array; a list is what callers of `list` always get.
+      (b) => (Array.isArray(b) ? b : unwrap<ApiKey[]>(b)),
     );
   }
 
@@ -184,33 +198,35 @@ export class ApiKeys {
    * Iterates over every active key, fetching pages lazily; never loops on servers that ignore paging.
    *
    * @example
-   * for await (const key of venice.apiKeys.iterAll({ pageSize: 100 })) console.log(key.id);
+   * for await (const key of venice.apiKeys.iterAll({ pageSize: 100 })) console.log(key.id, key.description);
    */
   iterAll(params: ApiKeyIterParams = {}, options?: RequestOptions): AsyncIterable<ApiKey> {
-    const pageSize = params.pageSize ?? 100;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
-      throw new VeniceValidationError('Invalid pageSize: expected a whole number from 1 to 500', 'pageSize');
-    }
+    const { pageSize = 100, maxItems } = params;
+    const fetchPage = (page: number, limit: number) => this.list({ page, limit }, options);
     return {
-      [Symbol.asyncIterator]: () =>
-        iteratePages((page, limit) => this.list({ page, limit }, options), { pageSize, maxItems: params.maxItems }),
+      async *[Symbol.asyncIterator]() {
+        check.integer('pageSize', pageSize, 1, 500);
+        check.integer('maxItems', maxItems, 0, Number.MAX_SAFE_INTEGER);
+        yield* iteratePages(fetchPage, { pageSize, maxItems });
+      },
     };
   }
 
   /**
    * Creates a key and returns its secret, which is never shown again. Safe to retry: an
-   * Idempotency-Key is sent (generated unless `options.idempotencyKey` is given).
+   * Idempotency-Key is sent (generated unless `options.idempotencyKey` is given) and reused.
    *
    * @example
-   * const { apiKey } = await venice.apiKeys.create({ apiKeyType: 'INFERENCE', description: 'backend', consumptionLimit: { usd: 50 } });
+   * const { id, apiKey } = await venice.apiKeys.create({ apiKeyType: 'INFERENCE', description: 'backend', consumptionLimit: { usd: 50 } });
    */
   create(params: ApiKeyCreateParams, options?: RequestOptions): APIPromise<CreatedApiKey> {
-    check.oneOf('apiKeyType', params?.apiKeyType, API_KEY_TYPES, true);
-    check.description(params.description, true);
-    check.expiresAt(params.expiresAt, false);
-    validateSettings(params);
     return this.client.request(
-      { method: 'POST', path: '/api_keys', body: params, kind: 'create' },
+      () => {
+        check.oneOf('apiKeyType', params?.apiKeyType, API_KEY_TYPES, true);
+        check.description(params.description, true);
+        checkSettings(params);
+        return { method: 'POST', path: '/api_keys', body: params, kind: 'create' };
+      },
       options,
       unwrap<CreatedApiKey>,
     );
@@ -220,15 +236,16 @@ export class ApiKeys {
    * Changes a key's description, expiry, limits, period or privacy; only the fields given change.
    *
    * @example
-   * await venice.apiKeys.update({ id, description: 'renamed', consumptionLimit: { usd: 100 }, expiresAt: null });
+   * const key = await venice.apiKeys.update({ id, description: 'renamed', consumptionLimit: { usd: 100 }, expiresAt: null });
    */
   update(params: ApiKeyUpdateParams, options?: RequestOptions): APIPromise<ApiKey> {
-    check.nonEmptyString('id', params?.id);
-    check.description(params.description, false);
-    check.expiresAt(params.expiresAt, true);
-    validateSettings(params);
     return this.client.request(
-      { method: 'PATCH', path: '/api_keys', body: params, kind: 'update' },
+      () => {
+        check.id(params?.id);
+        check.description(params.description, false);
+        checkSettings(params, true);
+        return { method: 'PATCH', path: '/api_keys', body: params, kind: 'update' };
+      },
       options,
       unwrap<ApiKey>,
     );
@@ -238,61 +255,65 @@ export class ApiKeys {
    * Revokes a key at once.
    *
    * @example
-   * await venice.apiKeys.delete('e28e82dc-9df2-4b47-b726-d0a222ef2ab5');
+   * const { success } = await venice.apiKeys.delete('e28e82dc-9df2-4b47-b726-d0a222ef2ab5');
    */
   delete(id: string, options?: RequestOptions): APIPromise<ApiKeyDeleteResponse> {
-    check.nonEmptyString('id', id);
-    return this.client.request({ method: 'DELETE', path: '/api_keys', query: { id }, kind: 'delete' }, options);
+    return this.client.request(() => {
+      check.id(id);
+      return { method: 'DELETE', path: '/api_keys', query: { id }, kind: 'delete' };
+    }, options);
   }
 
   /**
-   * Fetches one key by id.
+   * Fetches one key by id (`NotFoundError` when it is unknown, revoked or expired).
    *
    * @example
    * const key = await venice.apiKeys.retrieve('e28e82dc-9df2-4b47-b726-d0a222ef2ab5');
    */
   retrieve(id: string, options?: RequestOptions): APIPromise<ApiKey> {
-    check.nonEmptyString('id', id);
     return this.client.request(
-      { method: 'GET', path: `/api_keys/${encodeURIComponent(id)}`, kind: 'read' },
+      () => {
+        check.id(id);
+        return { method: 'GET', path: `/api_keys/${encodeURIComponent(id)}`, kind: 'read' };
+      },
       options,
       unwrap<ApiKey>,
     );
   }
 
   /**
-   * Balances, tier and per-model rate limits as they apply to the calling key.
+   * Balances, tier and per-model rate limits as they apply to the calling key (any key type), unwrapped from `{ data }`.
    *
    * @example
-   * const { accessPermitted, balances } = await venice.apiKeys.getRateLimits();
+   * const { accessPermitted, balances, rateLimits } = await venice.apiKeys.getRateLimits();
    */
   getRateLimits(options?: RequestOptions): APIPromise<RateLimits> {
     return this.client.request(
-      { method: 'GET', path: '/api_keys/rate_limits', kind: 'read' },
+      () => ({ method: 'GET', path: '/api_keys/rate_limits', kind: 'read' }),
       options,
       unwrap<RateLimits>,
     );
   }
 
   /**
-   * The account's last 50 rate-limit breaches, newest first.
+   * The account's last 50 rate-limit breaches, newest first, as the `{ object: 'list', data }` the wire sends.
    *
    * @example
-   * const { data } = await venice.apiKeys.getRateLimitLogs();
+   * const { data: breaches } = await venice.apiKeys.getRateLimitLogs();
    */
   getRateLimitLogs(options?: RequestOptions): APIPromise<RateLimitLogsResponse> {
-    return this.client.request({ method: 'GET', path: '/api_keys/rate_limits/log', kind: 'read' }, options);
+    return this.client.request(() => ({ method: 'GET', path: '/api_keys/rate_limits/log', kind: 'read' }), options);
   }
 
   /**
-   * A 15-minute, single-use token for a wallet to sign (step 1 of minting a web3 key).
+   * A 15-minute, single-use token for a wallet to sign (step 1 of minting a web3 key), unwrapped to `{ token }`.
    *
    * @example
    * const { token } = await venice.apiKeys.getWeb3Token();
    */
   getWeb3Token(options?: RequestOptions): APIPromise<Web3Token> {
     return this.client.request(
-      { method: 'GET', path: '/api_keys/generate_web3_key', kind: 'read' },
+      () => ({ method: 'GET', path: '/api_keys/generate_web3_key', kind: 'read' }),
       options,
       unwrap<Web3Token>,
     );
@@ -306,15 +327,14 @@ export class ApiKeys {
    * const key = await venice.apiKeys.createWeb3Key({ address, signature, token, apiKeyType: 'INFERENCE' });
    */
   createWeb3Key(params: Web3KeyCreateParams, options?: RequestOptions): APIPromise<CreatedApiKey> {
-    check.nonEmptyString('address', params?.address);
-    check.nonEmptyString('signature', params.signature);
-    check.nonEmptyString('token', params.token);
-    check.oneOf('apiKeyType', params.apiKeyType, API_KEY_TYPES, true);
-    check.description(params.description, false);
-    check.expiresAt(params.expiresAt, false);
-    validateSettings(params);
     return this.client.request(
-      { method: 'POST', path: '/api_keys/generate_web3_key', body: params, kind: 'mint' },
+      () => {
+        check.walletAddress(params?.address);
+        check.nonEmptyString('signature', params.signature);
+        check.nonEmptyString('token', params.token);
+        checkWeb3Settings(params);
+        return { method: 'POST', path: '/api_keys/generate_web3_key', body: params, kind: 'mint' };
+      },
       options,
       unwrap<CreatedApiKey>,
     );
@@ -322,28 +342,41 @@ export class ApiKeys {
 
   /**
    * Both web3 steps with any signer (a viem account, an ethers wallet): token, signature, key.
+   * `.withResponse()` describes the final POST.
    *
    * @example
    * import { privateKeyToAccount } from 'viem/accounts';
    * const key = await venice.apiKeys.mintWeb3Key({ signer: privateKeyToAccount(pk), apiKeyType: 'INFERENCE' });
    */
-  async mintWeb3Key(params: Web3KeyMintParams, options?: RequestOptions): Promise<CreatedApiKey> {
-    const { signer, address, ...rest } = params;
-    if (!signer || typeof signer.signMessage !== 'function') {
-      throw new VeniceValidationError('Invalid signer: expected an object with signMessage', 'signer');
-    }
-    const wallet = address ?? (await signerAddress(signer));
-    const { token } = await this.getWeb3Token(options);
-    const signature = await signWith(signer, token);
-    return this.createWeb3Key({ ...rest, address: wallet, signature, token }, options);
+  mintWeb3Key(params: Web3KeyMintParams, options?: RequestOptions): APIPromise<CreatedApiKey> {
+    let minted: APIPromise<CreatedApiKey> | undefined;
+    const response = (async () => {
+      const { signer, address, ...rest } = params ?? ({} as Web3KeyMintParams);
+      if (typeof signer?.signMessage !== 'function') {
+        throw new VeniceValidationError('Invalid signer: expected an object with signMessage', 'signer');
+      }
+      checkWeb3Settings(rest);
+      const wallet = address ?? (await signerAddress(signer));
+      check.walletAddress(wallet);
+      const { token } = await this.getWeb3Token(options);
+      const signature = await signWith(signer, token);
+      minted = this.createWeb3Key({ ...rest, address: wallet, signature, token }, options);
+      return minted.asResponse();
+    })();
+    // The POST's own promise parses its response; this one only forwards it.
+    return new APIPromise(response, () => minted!.then((key) => key));
   }
 }
 
+/** The `data` of a `{ data }` body; any other shape means the server is not speaking this API. */
 function unwrap<T>(body: unknown): T {
-  return (body as Wrapped<T>).data;
+  if (typeof body === 'object' && body !== null && 'data' in body) return (body as { data: T }).data;
+  throw new VeniceError(`Unexpected response body: expected an object with "data", got ${preview(body)}`);
 }
 
-/** viem accounts have a `type` and take `{ message }`; ethers signers take the string. */
+const preview = (body: unknown) => (body === undefined ? 'an empty body' : JSON.stringify(body).slice(0, 200));
+
+/** viem accounts and clients have a `type` and take `{ message }`; ethers signers take the string. */
 function signWith(signer: MessageSigner, message: string): Promise<string> {
   return 'type' in signer && typeof signer.type === 'string'
     ? (signer as { signMessage(a: { message: string }): Promise<string> }).signMessage({ message })

@@ -13,12 +13,12 @@ export class Billing {
   constructor(private readonly client: VeniceClient) {}
 
   /**
-   * The account's balances and what it will spend first.
+   * The account's balances and what it will spend first (the wire sends this one without a `{ data }` wrapper).
    *
    * @example
    * const { canConsume, balances } = await venice.billing.getBalance();
    */
   getBalance(options?: RequestOptions): APIPromise<BillingBalance> {
-    return this.client.request({ method: 'GET', path: '/billing/balance', kind: 'read' }, options);
+    return this.client.request(() => ({ method: 'GET', path: '/billing/balance', kind: 'read' }), options);
   }
 }
