@@ -93,6 +93,16 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_usage_by_account_key': {
+    // One key's spend (retrieve, authentication-time limits) must not scan every key's rows of the account.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('usage_daily_account_key_day')
+        .on('usage_daily')
+        .columns(['account_id', 'key_id', 'day'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
