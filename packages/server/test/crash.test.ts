@@ -63,7 +63,7 @@ async function createStorm(server: ServerProcess, adminKey: string): Promise<Sto
       }
       if (res.status !== 200) {
         if (!killed) result.unexpected.push(`${res.status} ${await res.text()}`);
-        continue;
+        return;
       }
       // An answer whose body was cut by the kill never reached the client: it makes no promise.
       const body = (await res.json().catch(() => undefined)) as { data: { id: string; apiKey: string } } | undefined;
@@ -76,6 +76,8 @@ async function createStorm(server: ServerProcess, adminKey: string): Promise<Sto
     }
   };
   await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+  // Every worker stopped on a failure before the kill: end the process anyway, the assertions will tell.
+  if (!killed) server.child.kill('SIGKILL');
   await server.exit();
   return result;
 }
