@@ -1,13 +1,9 @@
 export {
-  type AttemptOutcome,
   type ClientOptions,
   DEFAULT_BASE_URL,
   type Logger,
   type LogLevel,
-  type RequestKind,
   type RequestOptions,
-  type RequestSpec,
-  retryDelay,
   VeniceClient,
   VeniceClient as default,
 } from './client.js';

@@ -3,13 +3,12 @@ import {
   APIConnectionError,
   APITimeoutError,
   APIUserAbortError,
-  type AttemptOutcome,
   ConflictError,
   InternalServerError,
   RateLimitError,
-  retryDelay,
   VeniceClient,
 } from '../src/index.js';
+import { type AttemptOutcome, retryDelay } from '../src/internal/retry.js';
 import { CREATED, client, fakeFetch, json, KEY } from './support.js';
 
 const quick = { 'retry-after-ms': '1' };
