@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript operator command through tsx, so that no build step is needed.
-import { register } from 'tsx/esm/api';
+// The operator command, compiled: `npm run build` (or `npm start`) writes dist/.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/bin/venice-keys-admin.ts');
+const entry = new URL('../dist/bin/venice-keys-admin.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('error: the server is not built yet; run `npm run build` in the repository first\n');
+  process.exit(1);
+}
+await import(entry.href);
