@@ -26,6 +26,5 @@ export {
   VeniceValidationError,
 } from './core/errors.js';
 export * from './resources/api-keys.js';
-export type { BillingBalance } from './resources/billing.js';
-export { Billing } from './resources/billing.js';
+export * from './resources/billing.js';
 export { VERSION } from './version.js';

@@ -1,3 +1,5 @@
+import { VeniceError } from './errors.js';
+
 /**
  * Lazy paging over a `page`/`limit` endpoint. It stops on a short page, at `maxItems`, and when the
  * server shows that it ignores paging: api.venice.ai answers every page with all keys, which would
@@ -21,5 +23,26 @@ export async function* iteratePages<T extends { id: string }>(
       yield item;
     }
     if (items.length !== pageSize || fresh === 0) return;
+  }
+}
+
+/**
+ * A cursor walk: the first page, then one page per `nextCursor` until it is `null`. A server that
+ * hands back the cursor it was just given would repeat the same page forever, so that ends the walk
+ * with an error instead.
+ */
+export async function* iterateCursor<P extends { nextCursor: string | null }>(
+  first: () => PromiseLike<P>,
+  next: (cursor: string) => PromiseLike<P>,
+): AsyncGenerator<P, void, undefined> {
+  let page = await first();
+  for (;;) {
+    yield page;
+    const cursor = page.nextCursor;
+    if (!cursor) return;
+    page = await next(cursor);
+    if (page.nextCursor === cursor) {
+      throw new VeniceError('The server answered a cursor with the same cursor: the walk would never end');
+    }
   }
 }

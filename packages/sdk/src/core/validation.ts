@@ -7,6 +7,7 @@ import { VeniceValidationError } from './errors.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{3})?Z$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?Z$/;
 export const MAX_LIMIT = 9_999_999_999;
 export const MAX_DESCRIPTION = 64;
 
@@ -47,27 +48,81 @@ export function description(value: unknown, required: boolean): void {
   if (value.length > MAX_DESCRIPTION) fail('description', `at most ${MAX_DESCRIPTION} characters, got ${value.length}`);
 }
 
+/** Whether a date or date-time match names a real calendar instant (Date.UTC rolls Feb 30 over to Mar 2). */
+function realInstant(m: RegExpExecArray | null): boolean {
+  if (!m) return false;
+  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1).map(Number) as number[];
+  const t = new Date(Date.UTC(y!, mo! - 1, d!, h, mi, s));
+  return (
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo! - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === s
+  );
+}
+
 /** `""` (never), `YYYY-MM-DD` or `YYYY-MM-DDTHH:mm:ss[.sss]Z`, a real calendar instant; `null` where allowed. */
 export function expiresAt(value: unknown, allowNull: boolean): void {
   if (value === undefined || value === '' || (value === null && allowNull)) return;
-  const m = typeof value === 'string' ? (DATE_ONLY.exec(value) ?? DATE_TIME.exec(value)) : null;
-  if (m) {
-    const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1).map(Number) as number[];
-    const t = new Date(Date.UTC(y!, mo! - 1, d!, h, mi, s));
-    // Date.UTC rolls out-of-range parts over (Feb 30 → Mar 2, 10:75 → 11:15): a real instant reads back the same.
-    const same =
-      t.getUTCFullYear() === y &&
-      t.getUTCMonth() === mo! - 1 &&
-      t.getUTCDate() === d &&
-      t.getUTCHours() === h &&
-      t.getUTCMinutes() === mi &&
-      t.getUTCSeconds() === s;
-    if (same) return;
-  }
+  if (typeof value === 'string' && realInstant(DATE_ONLY.exec(value) ?? DATE_TIME.exec(value))) return;
   fail(
     'expiresAt',
     `expected "", YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss[.sss]Z${allowNull ? ' or null' : ''}, got ${JSON.stringify(value)}`,
   );
+}
+
+/** An optional UTC instant `YYYY-MM-DDTHH:mm:ss[.s–sss]Z`, as usage-history bounds take. */
+export function timestamp(param: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value === 'string' && realInstant(TIMESTAMP.exec(value))) return;
+  fail(param, `expected an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:mm:ss[.sss]Z), got ${JSON.stringify(value)}`);
+}
+
+/** An optional calendar date `YYYY-MM-DD`. */
+export function date(param: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value === 'string' && realInstant(DATE_ONLY.exec(value))) return;
+  fail(param, `expected a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+}
+
+/** A usage-history cursor as the wire allows it: URL-safe, at most 512 characters. */
+export function cursor(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,512}$/.test(value)) {
+    fail('cursor', 'expected the nextCursor of a previous page (up to 512 of A-Z, a-z, 0-9, _ and -)');
+  }
+}
+
+/** `Nd` with N from 1 to `max`. */
+export function lookback(value: unknown, max: number): void {
+  if (value === undefined) return;
+  const m = typeof value === 'string' ? /^([1-9]\d*)d$/.exec(value) : null;
+  if (!m || Number(m[1]) > max) fail('lookback', `expected 1d to ${max}d, got ${JSON.stringify(value)}`);
+}
+
+/** Two parameters that only make sense together: both or neither. */
+export function together(params: object, [a, b]: [string, string]): void {
+  const p = params as Record<string, unknown>;
+  if ((p[a] === undefined) !== (p[b] === undefined)) {
+    fail(p[a] === undefined ? a : b, `${a} and ${b} go together: give both or neither`);
+  }
+}
+
+/** A parameter that excludes others: the first of them given is the fault. */
+export function apart(params: object, lone: string, others: readonly string[], why: string): void {
+  const p = params as Record<string, unknown>;
+  if (p[lone] === undefined) return;
+  const clash = others.find((o) => p[o] !== undefined);
+  if (clash !== undefined) fail(clash, why);
+}
+
+/** `a` strictly before `b` (both already checked); ISO strings of one form compare as instants. */
+export function ordered(param: string, a: string | undefined, b: string | undefined, strict: boolean): void {
+  if (a === undefined || b === undefined) return;
+  const [x, y] = [Date.parse(a), Date.parse(b)];
+  if (strict ? x >= y : x > y) fail(param, `must be ${strict ? 'later than' : 'on or after'} ${JSON.stringify(a)}`);
 }
 
 export function consumptionLimit(value: unknown): void {
