@@ -1,12 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import type { LimitCounters } from './counters/types.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { registerAuth } from './http/auth.js';
+import type { LimitCounters } from './domain/ports/counters.js';
+import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
+import { inferencePlugin } from './http/inference/plugin.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
-import { apiKeyRoutes } from './routes/api-keys.js';
-import { billingRoutes } from './routes/billing.js';
-import { web3Routes } from './routes/web3.js';
 import { createServices, type Services } from './services.js';
 import type { Store } from './storage/types.js';
 
@@ -26,9 +24,6 @@ declare module 'fastify' {
   }
 }
 
-/** Request bodies of this API are small; anything larger is refused before it is buffered whole. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
-
 /** A hop count becomes fastify's trust function: the nearest `n` proxies are trusted. */
 function trustProxyOption(t: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof t === 'number' ? (_address, hop) => hop < t : t;
@@ -39,7 +34,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    bodyLimit: BODY_LIMIT_BYTES,
+    // Unknown paths are refused like admin requests; each surface sets its own limit for its routes.
+    bodyLimit: ADMIN_BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(deps.config.trustProxy),
     genReqId: requestId,
     return503OnClosing: true,
@@ -49,17 +45,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', services);
 
   registerPlumbing(app);
-  registerAuth(app, services.keys);
-  apiKeyRoutes(app, { ...services, counters: deps.counters, clock, config: deps.config });
-  billingRoutes(app, services);
-  web3Routes(app, {
-    ...services,
+  await app.register(adminPlugin, {
+    config: deps.config,
+    services,
     store: deps.store,
     counters: deps.counters,
     clock,
     serverSecret: deps.serverSecret,
-    config: deps.config,
   });
+  await app.register(inferencePlugin, { keys: services.keys });
 
   await app.ready();
   return app;

@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { type CatalogModel, MODEL_PRIVACY_CLASSES, MODEL_TYPES, type TierLimits } from './domain/catalog.js';
 import { microsFromNumber } from './domain/money.js';
 
 /**
  * Configuration: environment variables and one optional JSON/YAML file; the environment wins where
  * both speak. Read once, by main.ts; everything else receives the resulting `Config`.
  */
-
-const MODEL_TYPES = ['text', 'embedding', 'image', 'audio', 'video'] as const;
-const MODEL_PRIVACY_CLASSES = ['private', 'tee', 'e2ee', 'anonymous'] as const;
 
 const count = z.number().int().min(0);
 const usd = z.number().min(0).max(9_999_999_999);
@@ -66,20 +64,6 @@ const fileSchema = z.strictObject({
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
-export type ModelType = (typeof MODEL_TYPES)[number];
-export type ModelPrivacyClass = (typeof MODEL_PRIVACY_CLASSES)[number];
-export type TierLimits = z.infer<typeof tierLimits>;
-
-export interface CatalogModel {
-  id: string;
-  upstreamModel: string;
-  type: ModelType;
-  privacy: ModelPrivacyClass;
-  /** Micro-USD per million tokens. */
-  pricing: { inputPerMTok: bigint; outputPerMTok: bigint };
-  /** Limits per tier, already merged over the tier defaults. */
-  rateLimits: Record<string, TierLimits>;
-}
 
 export interface Config {
   host: string;

@@ -5,7 +5,7 @@ import {
   type WindowRef,
   type WindowState,
   windowStart,
-} from './types.js';
+} from '../domain/ports/counters.js';
 
 /** Counters of one process: the embedded default. */
 export class MemoryLimitCounters implements LimitCounters {

@@ -1,6 +1,6 @@
+import type { LimitCounters } from '../domain/ports/counters.js';
 import { MemoryLimitCounters } from './memory.js';
 import { openRedisCounters } from './redis.js';
-import type { LimitCounters } from './types.js';
 
 /** Redis when configured (shared by every instance), else this process's memory. */
 export async function openCounters(redisUrl: string | undefined): Promise<LimitCounters> {

@@ -6,7 +6,7 @@ import {
   type WindowRef,
   type WindowState,
   windowStart,
-} from './types.js';
+} from '../domain/ports/counters.js';
 
 /**
  * All-or-nothing check-and-count of several windows in one round trip. KEYS are the window keys;

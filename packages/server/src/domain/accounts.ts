@@ -1,5 +1,5 @@
-import type { TierLimits } from '../config.js';
 import type { Store } from '../storage/types.js';
+import type { TierLimits } from './catalog.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import type { Account, ApiKeyRecord } from './model.js';

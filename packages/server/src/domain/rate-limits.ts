@@ -1,5 +1,5 @@
-import type { CatalogModel } from '../config.js';
-import type { LimitCounters, WindowRef } from '../counters/types.js';
+import type { CatalogModel } from './catalog.js';
+import type { LimitCounters, WindowRef } from './ports/counters.js';
 import { DAY_MS, MINUTE_MS } from './time.js';
 
 export const MODEL_LIMIT_TYPES = ['RPM', 'RPD', 'TPM'] as const;

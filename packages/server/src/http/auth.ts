@@ -23,12 +23,11 @@ export function callerOf(req: FastifyRequest): KeyWithAccount {
 
 /**
  * Authenticates in `onRequest`, before the body is read, so that anonymous callers cannot make the
- * server buffer and parse bodies. Routes without `auth` config default to requiring an ADMIN key.
+ * server buffer and parse bodies. Routes without `auth` config get the surface's default.
  */
-export function registerAuth(app: FastifyInstance, keys: KeyService): void {
-  app.decorateRequest('caller', undefined);
+export function registerAuth(app: FastifyInstance, keys: KeyService, defaultAuth: RouteAuth): void {
   app.addHook('onRequest', async (req) => {
-    const auth = req.routeOptions.config?.auth ?? 'admin';
+    const auth = req.routeOptions.config?.auth ?? defaultAuth;
     if (auth === 'none' || req.routeOptions.url === undefined) return;
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;

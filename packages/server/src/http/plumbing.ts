@@ -18,15 +18,15 @@ function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   return reply.code(error.status).send({ error: error.message, ...error.body });
 }
 
-/**
- * What every route shares: bodies read raw and decoded by us (so that an empty body is no body
- * whatever its Content-Type, and wrong types or bad JSON get the contract's messages), request ids,
- * and one error handler that maps AppError codes to statuses and hides internals of a 5xx.
- */
-export function registerPlumbing(app: FastifyInstance): void {
+/** Bodies read raw and decoded by us, so that an empty body is no body whatever its Content-Type. */
+export function rawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
 
+/** JSON bodies with the contract's messages for a wrong Content-Type and for bad JSON. */
+export function jsonBodies(app: FastifyInstance): void {
+  rawBodies(app);
   app.addHook('preValidation', async (req) => {
     const raw = req.body;
     if (!Buffer.isBuffer(raw)) return;
@@ -43,6 +43,32 @@ export function registerPlumbing(app: FastifyInstance): void {
       throw new AppError('BAD_REQUEST', 'Invalid JSON request');
     }
   });
+}
+
+/** The admin API's error mapping: AppError codes to statuses, internals of a 5xx hidden. */
+export function adminErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isAppError(error)) {
+    if (error.status >= 500) req.log.error({ err: error }, 'request failed');
+    return sendError(reply, error);
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'));
+  }
+  // fastify refuses Content-Type headers it cannot even parse before our hook sees the body.
+  if (error.statusCode === 415) return sendError(reply, new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE));
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message || 'Bad request' });
+  req.log.error({ err: error }, 'unhandled error');
+  return reply.code(500).send({ error: 'Internal server error' });
+}
+
+/**
+ * What every surface shares: request ids on every answer, the request's caller slot, the 404 of
+ * unknown paths, and an error mapping for what fails outside a surface.
+ */
+export function registerPlumbing(app: FastifyInstance): void {
+  rawBodies(app);
+  app.decorateRequest('caller', undefined);
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);
@@ -53,21 +79,7 @@ export function registerPlumbing(app: FastifyInstance): void {
     reply.code(404).send({ error: 'Not found' });
   });
 
-  app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    if (isAppError(error)) {
-      if (error.status >= 500) req.log.error({ err: error }, 'request failed');
-      return sendError(reply, error);
-    }
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'));
-    }
-    // fastify refuses Content-Type headers it cannot even parse before our hook sees the body.
-    if (error.statusCode === 415) return sendError(reply, new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE));
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message || 'Bad request' });
-    req.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: 'Internal server error' });
-  });
+  app.setErrorHandler(adminErrorHandler);
 }
 
 const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

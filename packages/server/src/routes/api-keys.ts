@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config.js';
-import type { LimitCounters } from '../counters/types.js';
 import type { AccountService } from '../domain/accounts.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyService, NewKeyInput } from '../domain/keys.js';
 import type { ApiKeyChanges } from '../domain/model.js';
 import { numberFromMicros } from '../domain/money.js';
+import type { LimitCounters } from '../domain/ports/counters.js';
 import { accountModelLimits } from '../domain/rate-limits.js';
 import { iso, isoOrNull, nextEpochBegins } from '../domain/time.js';
 import { callerOf } from '../http/auth.js';

@@ -1,11 +1,11 @@
 import { hkdfSync } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import type { LimitCounters } from '../counters/types.js';
 import type { AccountService } from '../domain/accounts.js';
 import type { Clock } from '../domain/clock.js';
 import { AppError } from '../domain/errors.js';
 import type { KeyService } from '../domain/keys.js';
+import type { LimitCounters } from '../domain/ports/counters.js';
 import { MINUTE_MS } from '../domain/time.js';
 import { refuseOtherMethods } from '../http/plumbing.js';
 import * as present from '../http/present.js';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import { RedisLimitCounters } from '../../src/counters/redis.js';
-import type { LimitCounters } from '../../src/counters/types.js';
+import type { LimitCounters } from '../../src/domain/ports/counters.js';
 import { REDIS_URL, serviceAvailable } from '../support/stores.js';
 
 const redisReachable = (async () => {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type ConfigFile, resolveConfig } from '../../src/config.js';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
-import type { LimitCounters } from '../../src/counters/types.js';
+import type { LimitCounters } from '../../src/domain/ports/counters.js';
 import { createAccountWithAdminKey } from '../../src/domain/bootstrap.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import type { NewKeyInput } from '../../src/domain/keys.js';

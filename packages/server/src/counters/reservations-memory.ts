@@ -1,0 +1,240 @@
+import { planHold, spendableOf } from '../domain/gateway/hold.js';
+import type {
+  ErrorBudget,
+  FinalizeRequest,
+  HeldReservation,
+  MirrorFacts,
+  MirrorName,
+  MoneyAsk,
+  Reservations,
+  ReserveOutcome,
+  ReserveRequest,
+  Spendable,
+  WindowAsk,
+  WindowState,
+} from '../domain/ports/reservations.js';
+
+const DAY_MS = 86_400_000;
+const windowStart = (now: number, ms: number) => Math.floor(now / ms) * ms;
+
+interface Record {
+  held: HeldReservation;
+  done: boolean;
+  /** When the record may be forgotten (finalized ones are kept a while so a late finalize stays a no-op). */
+  forgetAt: number;
+}
+
+/**
+ * Reservations of one process. Every method runs to completion without awaiting anything, so each
+ * admission and settlement is atomic against every other in this process, as the Redis script is
+ * across instances.
+ */
+export class MemoryReservations implements Reservations {
+  readonly kind = 'memory' as const;
+  private readonly windows = new Map<string, { start: number; used: number }>();
+  private readonly usd = new Map<string, bigint>();
+  private readonly diem = new Map<string, bigint>();
+  private readonly keys = new Map<string, { usd: bigint; diem: bigint }>();
+  private readonly generations = new Map<string, number>();
+  private readonly records = new Map<string, Record>();
+  private readonly failures = new Map<string, { start: number; count: number }>();
+  private readonly blocks = new Map<string, number>();
+  private sweptAt = 0;
+
+  private window(accountId: string, w: { name: string; windowMs: number }, now: number) {
+    const start = windowStart(now, w.windowMs);
+    const found = this.windows.get(`${accountId}:${w.name}`);
+    return found && found.start === start ? found : { start, used: 0 };
+  }
+
+  private stateOf(accountId: string, keyId: string, money: MoneyAsk) {
+    const usdAvailable = this.usd.get(accountId);
+    const diemUsedOnDay = this.diem.get(`${accountId}:${money.day}`);
+    const keyUsed = this.keys.get(`${accountId}:${keyId}:${money.keyPeriodStart}`);
+    const missing: MirrorName[] = [];
+    if (usdAvailable === undefined) missing.push('usd');
+    if (diemUsedOnDay === undefined) missing.push('diem');
+    if (keyUsed === undefined) missing.push('key');
+    if (missing.length > 0) return { missing };
+    return { state: { usdAvailable, diemUsedOnDay, keyUsed } as Parameters<typeof spendableOf>[1] };
+  }
+
+  async reserve(r: ReserveRequest): Promise<ReserveOutcome> {
+    this.sweep(r.now);
+    const until = await this.blockedUntil(r.accountId, r.keyId, r.now);
+    if (until !== null) return { ok: false, reason: 'blocked', until };
+    const found = this.stateOf(r.accountId, r.keyId, r.money);
+    if (!found.state)
+      return { ok: false, reason: 'missing', mirrors: found.missing, generation: this.generation(r.accountId) };
+    const spendable = spendableOf(r.money, found.state);
+    const current = r.windows.map((w) => this.window(r.accountId, w, r.now));
+    const states = (extra: boolean): WindowState[] =>
+      r.windows.map((w, i) => ({
+        name: w.name,
+        limit: w.limit,
+        used: (current[i]?.used ?? 0) + (extra ? w.cost : 0),
+        resetsAt: (current[i]?.start ?? 0) + w.windowMs,
+      }));
+    const failed = r.windows.findIndex((w, i) => (current[i]?.used ?? 0) + w.cost > w.limit);
+    if (failed >= 0) {
+      const w = r.windows[failed] as WindowAsk;
+      const retryAfterMs = windowStart(r.now, w.windowMs) + w.windowMs - r.now;
+      return { ok: false, reason: 'window', failed, retryAfterMs, windows: states(false), spendable };
+    }
+    const hold = planHold(r.money, found.state);
+    if (typeof hold === 'string') return { ok: false, reason: hold, windows: states(false), spendable };
+
+    for (const [i, w] of r.windows.entries()) {
+      const c = current[i] as { start: number; used: number };
+      this.windows.set(`${r.accountId}:${w.name}`, { start: c.start, used: c.used + w.cost });
+    }
+    this.bump(this.usd, r.accountId, -hold.usd);
+    this.bump(this.diem, `${r.accountId}:${r.money.day}`, hold.diem);
+    const key = found.state.keyUsed;
+    this.keys.set(`${r.accountId}:${r.keyId}:${r.money.keyPeriodStart}`, {
+      usd: key.usd + hold.usd,
+      diem: key.diem + hold.diem,
+    });
+    const held: HeldReservation = {
+      id: r.id,
+      accountId: r.accountId,
+      keyId: r.keyId,
+      usd: hold.usd,
+      diem: hold.diem,
+      day: r.money.day,
+      keyPeriodStart: r.money.keyPeriodStart,
+      windows: r.windows.map((w, i) => ({
+        name: w.name,
+        windowMs: w.windowMs,
+        windowStart: (current[i] as { start: number }).start,
+        cost: w.cost,
+      })),
+      deadline: r.deadline,
+      meta: r.meta,
+    };
+    this.records.set(r.id, { held, done: false, forgetAt: Number.POSITIVE_INFINITY });
+    return { ok: true, reservation: held, windows: states(true), spendable };
+  }
+
+  async initMirrors(
+    accountId: string,
+    keyId: string,
+    money: MoneyAsk,
+    generation: number,
+    facts: MirrorFacts,
+  ): Promise<boolean> {
+    if (this.generation(accountId) !== generation) return false;
+    if (!this.usd.has(accountId)) this.usd.set(accountId, facts.usdBalance);
+    const day = `${accountId}:${money.day}`;
+    if (!this.diem.has(day)) this.diem.set(day, facts.diemSpentOnDay);
+    const key = `${accountId}:${keyId}:${money.keyPeriodStart}`;
+    if (!this.keys.has(key)) this.keys.set(key, { ...facts.keySpent });
+    return true;
+  }
+
+  async finalize(f: FinalizeRequest): Promise<void> {
+    const h = f.reservation;
+    const record = this.records.get(h.id);
+    if (record?.done) return;
+    // A record this process never held (it restarted): the mirrors were rebuilt from a database that may
+    // lack this charge, so count it in (at worst twice: an account may then spend less, never more).
+    const lost = record === undefined;
+    const usdDelta = lost ? -f.charge.usd : h.usd - f.charge.usd;
+    const diemDelta = lost ? f.charge.diem : f.charge.diem - h.diem;
+    if (!this.adjust(this.usd, h.accountId, usdDelta)) this.bumpGeneration(h.accountId);
+    if (!this.adjust(this.diem, `${h.accountId}:${h.day}`, diemDelta)) this.bumpGeneration(h.accountId);
+    const keyName = `${h.accountId}:${h.keyId}:${h.keyPeriodStart}`;
+    const key = this.keys.get(keyName);
+    if (key)
+      this.keys.set(keyName, {
+        usd: key.usd - (lost ? -f.charge.usd : h.usd - f.charge.usd),
+        diem: key.diem + diemDelta,
+      });
+    else this.bumpGeneration(h.accountId);
+    if (!lost) {
+      for (const w of h.windows) {
+        const actual = f.actualCosts[w.name];
+        const live = this.windows.get(`${h.accountId}:${w.name}`);
+        if (actual !== undefined && live && live.start === w.windowStart) live.used += actual - w.cost;
+      }
+    }
+    this.records.set(h.id, { held: h, done: true, forgetAt: f.now + DAY_MS });
+  }
+
+  async claimExpired(now: number, limit: number, claimMs: number): Promise<HeldReservation[]> {
+    const claimed: HeldReservation[] = [];
+    for (const record of this.records.values()) {
+      if (claimed.length >= limit) break;
+      if (record.done || record.held.deadline > now) continue;
+      record.held = { ...record.held, deadline: now + claimMs };
+      claimed.push(record.held);
+    }
+    return claimed;
+  }
+
+  async recordFailure(accountId: string, keyId: string, budget: ErrorBudget, now: number): Promise<boolean> {
+    const name = `${accountId}:${keyId}`;
+    const start = windowStart(now, budget.windowMs);
+    const f = this.failures.get(name);
+    const count = f && f.start === start ? f.count + 1 : 1;
+    this.failures.set(name, { start, count });
+    if (count <= budget.threshold || (await this.blockedUntil(accountId, keyId, now)) !== null) return false;
+    this.blocks.set(name, now + budget.blockMs);
+    return true;
+  }
+
+  async blockedUntil(accountId: string, keyId: string, now: number): Promise<number | null> {
+    const until = this.blocks.get(`${accountId}:${keyId}`);
+    return until !== undefined && until > now ? until : null;
+  }
+
+  async peekWindows(accountId: string, windows: readonly WindowAsk[], now: number): Promise<WindowState[]> {
+    return windows.map((w) => {
+      const c = this.window(accountId, w, now);
+      return { name: w.name, limit: w.limit, used: c.used, resetsAt: c.start + w.windowMs };
+    });
+  }
+
+  async peekSpendable(accountId: string, keyId: string, money: MoneyAsk): Promise<Spendable | null> {
+    const found = this.stateOf(accountId, keyId, money);
+    return found.state ? spendableOf(money, found.state) : null;
+  }
+
+  async adjustUsd(accountId: string, delta: bigint): Promise<void> {
+    this.adjust(this.usd, accountId, delta);
+  }
+
+  async close(): Promise<void> {
+    this.records.clear();
+  }
+
+  private generation(accountId: string): number {
+    return this.generations.get(accountId) ?? 0;
+  }
+
+  private bumpGeneration(accountId: string): void {
+    this.generations.set(accountId, this.generation(accountId) + 1);
+  }
+
+  private bump(map: Map<string, bigint>, name: string, delta: bigint): void {
+    map.set(name, (map.get(name) ?? 0n) + delta);
+  }
+
+  /** Changes a mirror only if it exists; false when it does not. */
+  private adjust(map: Map<string, bigint>, name: string, delta: bigint): boolean {
+    const v = map.get(name);
+    if (v === undefined) return false;
+    map.set(name, v + delta);
+    return true;
+  }
+
+  /** Memory follows the live accounts: finished windows, past days and old tombstones go now and then. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < 60_000) return;
+    this.sweptAt = now;
+    for (const [k, w] of this.windows) if (w.start + DAY_MS < now) this.windows.delete(k);
+    for (const [k, r] of this.records) if (r.forgetAt < now) this.records.delete(k);
+    const today = Math.floor(now / DAY_MS);
+    for (const k of this.diem.keys()) if (Number(k.slice(k.lastIndexOf(':') + 1)) < today - 1) this.diem.delete(k);
+  }
+}

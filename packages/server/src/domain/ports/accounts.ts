@@ -1,0 +1,16 @@
+import type { Account } from '../model.js';
+
+/** Accounts and their balances as stored. */
+export interface AccountStore {
+  createAccount(account: Account): Promise<void>;
+  getAccount(id: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  countAccounts(): Promise<number>;
+  /** Creates the wallet's account unless one exists; returns the account linked to the wallet. */
+  accountForWallet(candidate: Account): Promise<Account>;
+  creditUsd(accountId: string, micros: bigint): Promise<Account | undefined>;
+  updateAccount(
+    accountId: string,
+    changes: { tier?: string; diemEpochAllocation?: bigint },
+  ): Promise<Account | undefined>;
+}

@@ -1,0 +1,7 @@
+import type { Breach } from '../model.js';
+
+/** The log of rate-limit breaches, read newest first. */
+export interface BreachStore {
+  recentBreaches(accountId: string, limit: number): Promise<Breach[]>;
+  recordBreach(breach: Breach): Promise<void>;
+}

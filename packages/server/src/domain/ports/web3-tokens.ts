@@ -1,0 +1,11 @@
+/** Web3 token ids that have minted a key: each token mints at most one. */
+export interface Web3TokenStore {
+  /** Whether a web3 token id has minted a key already (a read; the atomic mark is `Web3TokenTx.useWeb3Token`). */
+  isWeb3TokenUsed(jti: string): Promise<boolean>;
+}
+
+/** Inside an account's serialised transaction. */
+export interface Web3TokenTx {
+  /** Marks a web3 token used; false when it already was. Rolled back with the transaction. */
+  useWeb3Token(jti: string, at: number, expiresAt: number): Promise<boolean>;
+}
