@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import type { LimitCounters } from './domain/ports/counters.js';
 import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
+import { dashboard } from './http/dashboard.js';
 import { inferencePlugin } from './http/inference/plugin.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
 import { createServices, type Services } from './services.js';
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverSecret: deps.serverSecret,
   });
   await app.register(inferencePlugin, { keys: services.keys });
+  await app.register(dashboard, {});
 
   await app.ready();
   return app;
