@@ -33,7 +33,7 @@ for (const factory of storeFactories) {
       ({ app } = await buildTestApp(opened.store, {
         config: {
           limits: { web3RequestsPerMinutePerClient: 1000 },
-          web3: { rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1' },
+          web3: { enabled: true, rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1' },
         },
       }));
       baseURL = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;

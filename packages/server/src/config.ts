@@ -226,7 +226,8 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
       web3RequestsPerMinutePerClient: file.limits?.web3RequestsPerMinutePerClient ?? 30,
     },
     web3: {
-      enabled: file.web3?.enabled ?? true,
+      // Off unless asked for: minting lets anyone holding the token create an account.
+      enabled: file.web3?.enabled ?? false,
       chainId: file.web3?.chainId ?? 8453,
       rpcUrl: file.web3?.rpcUrl ?? 'https://mainnet.base.org',
       rpcTimeoutMs: file.web3?.rpcTimeoutMs ?? 5_000,

@@ -24,7 +24,7 @@ describe('configuration', () => {
       accounts: { defaultTier: 'paid', diemEpochAllocation: 0n, startingBalanceUsd: 0n },
       limits: { keyCreatesPerMinute: 20, maxActiveKeys: 500 },
       web3: {
-        enabled: true,
+        enabled: false,
         chainId: 8453,
         tokenAddress: '0x321b7ff75154472B18EDb199033fF4D116F340Ff',
         minBalance: 1n,
@@ -46,7 +46,7 @@ describe('configuration', () => {
       PORT: '9999',
       REDIS_URL: 'redis://x',
     });
-    expect(c.web3).toMatchObject({ rpcUrl: 'http://127.0.0.1:9/', chainId: 8453, enabled: true });
+    expect(c.web3).toMatchObject({ rpcUrl: 'http://127.0.0.1:9/', chainId: 8453, enabled: false });
     expect(c.upstream.url).toBe('http://127.0.0.1:2/v1');
     expect(c.port).toBe(9999);
     expect(c.redisUrl).toBe('redis://x');

@@ -43,7 +43,7 @@ for (const factory of storeFactories) {
         config: {
           ...config,
           limits: { web3RequestsPerMinutePerClient: 100_000, ...config.limits },
-          web3: { rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1', ...config.web3 },
+          web3: { enabled: true, rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1', ...config.web3 },
         },
       });
       apps.push(t);
