@@ -7,7 +7,7 @@ import { VeniceValidationError } from './errors.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{3})?Z$/;
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?Z$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
 export const MAX_LIMIT = 9_999_999_999;
 export const MAX_DESCRIPTION = 64;
 
@@ -73,7 +73,7 @@ export function expiresAt(value: unknown, allowNull: boolean): void {
   );
 }
 
-/** An optional UTC instant `YYYY-MM-DDTHH:mm:ss[.s–sss]Z`, as usage-history bounds take. */
+/** An optional UTC instant `YYYY-MM-DDTHH:mm:ss[.fraction]Z` (up to 9 fraction digits), as usage-history bounds take. */
 export function timestamp(param: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value === 'string' && realInstant(TIMESTAMP.exec(value))) return;
