@@ -73,7 +73,11 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string | undefined;
   secret: string | undefined;
-  logLevel: string;
+  logLevel: LogLevel;
+  /** Where Prometheus metrics are served, on a listener of their own; undefined = no metrics. */
+  metricsPort: number | undefined;
+  /** How long in-flight requests and streams may take to finish after SIGTERM. */
+  shutdownGraceMs: number;
   upstream: { url: string; apiKey: string | undefined; timeoutMs: number };
   accounts: { defaultTier: string; diemEpochAllocation: bigint; startingBalanceUsd: bigint };
   tiers: Record<string, TierLimits>;
@@ -153,6 +157,17 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(v);
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function envLogLevel(v: string | undefined): LogLevel {
+  if (v === undefined || v === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(v)}`);
+  }
+  return v as LogLevel;
+}
+
 /** TRUST_PROXY: `true`/`false`, a hop count, or comma-separated addresses/CIDRs. */
 function envTrustProxy(v: string | undefined): boolean | number | string[] | undefined {
   if (v === undefined || v === '') return undefined;
@@ -207,7 +222,9 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/venice-keys.db',
     redisUrl: env.REDIS_URL || undefined,
     secret: env.VENICE_KEYS_SECRET || undefined,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: envLogLevel(env.LOG_LEVEL),
+    metricsPort: envInt(env, 'METRICS_PORT'),
+    shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS') ?? 30_000,
     upstream: {
       url: env.VENICE_UPSTREAM_URL || file.upstream?.url || 'https://api.venice.ai/api/v1',
       apiKey: env[apiKeyEnv] || undefined,
