@@ -19,6 +19,8 @@ const modelSchema = z.strictObject({
   type: z.enum(MODEL_TYPES),
   privacy: z.enum(MODEL_PRIVACY_CLASSES),
   pricing: z.strictObject({ inputUsdPerMTok: usd, outputUsdPerMTok: usd }),
+  contextTokens: z.number().int().positive().optional(),
+  maxCompletionTokens: z.number().int().positive().optional(),
   rateLimits: z.record(z.string(), tierLimits.partial()).optional(),
 });
 
@@ -47,6 +49,7 @@ const fileSchema = z.strictObject({
       keyCreatesPerMinute: z.number().int().positive(),
       maxActiveKeys: z.number().int().positive(),
       web3RequestsPerMinutePerClient: z.number().int().positive(),
+      inferenceBodyBytes: z.number().int().positive(),
     })
     .partial()
     .optional(),
@@ -78,11 +81,17 @@ export interface Config {
   metricsPort: number | undefined;
   /** How long in-flight requests and streams may take to finish after SIGTERM. */
   shutdownGraceMs: number;
-  upstream: { url: string; apiKey: string | undefined; timeoutMs: number };
+  /** `apiKeyEnv` names the variable the key comes from, for the message when it is missing. */
+  upstream: { url: string; apiKey: string | undefined; apiKeyEnv: string; timeoutMs: number };
   accounts: { defaultTier: string; diemEpochAllocation: bigint; startingBalanceUsd: bigint };
   tiers: Record<string, TierLimits>;
   models: CatalogModel[];
-  limits: { keyCreatesPerMinute: number; maxActiveKeys: number; web3RequestsPerMinutePerClient: number };
+  limits: {
+    keyCreatesPerMinute: number;
+    maxActiveKeys: number;
+    web3RequestsPerMinutePerClient: number;
+    inferenceBodyBytes: number;
+  };
   web3: {
     enabled: boolean;
     chainId: number;
@@ -100,6 +109,9 @@ export class ConfigError extends Error {
 const DEFAULT_TIERS: Record<string, TierLimits> = {
   paid: { RPM: 500, RPD: 100_000, TPM: 2_000_000 },
 };
+
+const DEFAULT_CONTEXT_TOKENS = 32_768;
+const DEFAULT_MAX_COMPLETION_TOKENS = 4096;
 
 /** A small shipped catalog, so that a fresh start has something to show. */
 const DEFAULT_MODELS: z.infer<typeof modelSchema>[] = [
@@ -205,6 +217,8 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
         inputPerMTok: microsFromNumber(m.pricing.inputUsdPerMTok),
         outputPerMTok: microsFromNumber(m.pricing.outputUsdPerMTok),
       },
+      contextTokens: m.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+      maxCompletionTokens: m.maxCompletionTokens ?? DEFAULT_MAX_COMPLETION_TOKENS,
       rateLimits,
     };
   });
@@ -228,6 +242,7 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
     upstream: {
       url: env.VENICE_UPSTREAM_URL || file.upstream?.url || 'https://api.venice.ai/api/v1',
       apiKey: env[apiKeyEnv] || undefined,
+      apiKeyEnv,
       timeoutMs: file.upstream?.timeoutMs ?? 600_000,
     },
     accounts: {
@@ -241,6 +256,7 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
       keyCreatesPerMinute: file.limits?.keyCreatesPerMinute ?? 20,
       maxActiveKeys: file.limits?.maxActiveKeys ?? 500,
       web3RequestsPerMinutePerClient: file.limits?.web3RequestsPerMinutePerClient ?? 30,
+      inferenceBodyBytes: file.limits?.inferenceBodyBytes ?? 32 * 1024 * 1024,
     },
     web3: {
       // Off unless asked for: minting lets anyone holding the token create an account.

@@ -20,9 +20,14 @@ describe('configuration', () => {
       port: 8787,
       databaseUrl: 'sqlite:./data/venice-keys.db',
       redisUrl: undefined,
-      upstream: { url: 'https://api.venice.ai/api/v1', apiKey: undefined, timeoutMs: 600_000 },
+      upstream: {
+        url: 'https://api.venice.ai/api/v1',
+        apiKey: undefined,
+        apiKeyEnv: 'VENICE_UPSTREAM_API_KEY',
+        timeoutMs: 600_000,
+      },
       accounts: { defaultTier: 'paid', diemEpochAllocation: 0n, startingBalanceUsd: 0n },
-      limits: { keyCreatesPerMinute: 20, maxActiveKeys: 500 },
+      limits: { keyCreatesPerMinute: 20, maxActiveKeys: 500, inferenceBodyBytes: 33_554_432 },
       web3: {
         enabled: false,
         chainId: 8453,
@@ -33,6 +38,7 @@ describe('configuration', () => {
     expect(c.models.length).toBeGreaterThan(2);
     expect(c.models[0]?.rateLimits.paid).toEqual({ RPM: 50, RPD: 20_000, TPM: 1_000_000 });
     expect(c.models[1]?.rateLimits.paid).toEqual({ RPM: 500, RPD: 100_000, TPM: 2_000_000 });
+    for (const m of c.models) expect(m).toMatchObject({ contextTokens: 32_768, maxCompletionTokens: 4096 });
   });
 
   it('changes only what a file says, and the environment wins', () => {
@@ -60,11 +66,14 @@ describe('configuration', () => {
         'accounts: { defaultTier: gold, startingBalanceUsd: 1.5 }',
         'tiers: { gold: { RPM: 1, RPD: 2, TPM: 3 } }',
         'models:',
-        '  - { id: m1, type: text, privacy: tee, pricing: { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.2 }, rateLimits: { gold: { RPM: 9 } } }',
+        '  - { id: m1, type: text, privacy: tee, pricing: { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.2 }, rateLimits: { gold: { RPM: 9 } },',
+        '      contextTokens: 128000, maxCompletionTokens: 16384 }',
+        'limits: { inferenceBodyBytes: 1024 }',
       ].join('\n'),
     );
     const c = loadConfig({ VENICE_KEYS_CONFIG: path, MY_UPSTREAM_KEY: 'up' });
-    expect(c.upstream.apiKey).toBe('up');
+    expect(c.upstream).toMatchObject({ apiKey: 'up', apiKeyEnv: 'MY_UPSTREAM_KEY' });
+    expect(c.limits.inferenceBodyBytes).toBe(1024);
     expect(c.accounts).toMatchObject({ defaultTier: 'gold', startingBalanceUsd: 1_500_000n });
     expect(c.models).toEqual([
       {
@@ -73,6 +82,8 @@ describe('configuration', () => {
         type: 'text',
         privacy: 'tee',
         pricing: { inputPerMTok: 100_000n, outputPerMTok: 200_000n },
+        contextTokens: 128_000,
+        maxCompletionTokens: 16_384,
         rateLimits: { paid: { RPM: 500, RPD: 100_000, TPM: 2_000_000 }, gold: { RPM: 9, RPD: 2, TPM: 3 } },
       },
     ]);
@@ -86,6 +97,11 @@ describe('configuration', () => {
       'models.0.type',
     ],
     ['{"upstream": {"url": "not a url"}}', 'upstream.url'],
+    ['{"limits": {"inferenceBodyBytes": 0}}', 'limits.inferenceBodyBytes'],
+    [
+      '{"models": [{"id": "x", "type": "text", "privacy": "private", "pricing": {"inputUsdPerMTok": 1, "outputUsdPerMTok": 1}, "contextTokens": 1.5}]}',
+      'models.0.contextTokens',
+    ],
     ['{"surprise": true}', '(root)'],
     ['{"accounts": {"defaultTier": "nope"}}', 'accounts.defaultTier'],
     ['{"web3": {"tokenAddress": "0x12"}}', 'web3.tokenAddress'],

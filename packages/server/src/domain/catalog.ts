@@ -20,6 +20,10 @@ export interface CatalogModel {
   privacy: ModelPrivacyClass;
   /** Micro-USD per million tokens. */
   pricing: { inputPerMTok: bigint; outputPerMTok: bigint };
+  /** The most prompt tokens one request may carry: the bound of last resort of what it reserves. */
+  contextTokens: number;
+  /** The most output tokens one choice may reserve; also caps `max_tokens`. */
+  maxCompletionTokens: number;
   /** Limits per tier, already merged over the tier defaults. */
   rateLimits: Record<string, TierLimits>;
 }
