@@ -1,0 +1,89 @@
+import type { ApiKey, CreatedApiKey } from '@venice-keys/sdk';
+import { useState } from 'preact/hooks';
+import { keyName, sameSettings } from '../keys.js';
+import { useAction } from '../load.js';
+import { useSession } from '../session.js';
+import { ConfirmDialog } from './confirm.js';
+import { ErrorNotice } from './error-notice.js';
+
+interface Props {
+  apiKey: ApiKey;
+  onRevoked(): void;
+  onRotated(created: CreatedApiKey): void;
+}
+
+/** Rotate and revoke, each behind a confirmation that names the key. */
+export function KeyActions({ apiKey, onRevoked, onRotated }: Props) {
+  const session = useSession();
+  const action = useAction();
+  const [asking, setAsking] = useState<'revoke' | 'rotate' | undefined>(undefined);
+  const [halfRotated, setHalfRotated] = useState(false);
+  const close = () => {
+    setAsking(undefined);
+    setHalfRotated(false);
+    action.clear();
+  };
+  const isSessionKey = apiKey.apiKeyType === 'ADMIN' && apiKey.last6Chars === session.last6;
+
+  const revoke = async () => {
+    const done = await action.run((c) => c.apiKeys.delete(apiKey.id));
+    if (done) {
+      close();
+      if (isSessionKey) session.signOut('You revoked the key you were signed in with.');
+      else onRevoked();
+    }
+  };
+  // The new key exists, and is on screen, before the old one goes: a failed revoke never loses the new secret.
+  const rotate = async () => {
+    if (!halfRotated) {
+      const created = await action.run((c) => c.apiKeys.create(sameSettings(apiKey)));
+      if (!created) return;
+      if (isSessionKey) session.switchKey(created.apiKey);
+      setHalfRotated(true);
+      onRotated(created);
+    }
+    if (await action.run((c) => c.apiKeys.delete(apiKey.id))) {
+      close();
+      onRevoked();
+    }
+  };
+
+  return (
+    <div class="row-actions">
+      <button type="button" class="button button-small" onClick={() => setAsking('rotate')}>
+        Rotate<span class="sr-only"> {keyName(apiKey)}</span>
+      </button>
+      <button type="button" class="button button-small button-danger" onClick={() => setAsking('revoke')}>
+        Revoke<span class="sr-only"> {keyName(apiKey)}</span>
+      </button>
+      {asking === 'revoke' && (
+        <ConfirmDialog
+          title="Revoke this key?"
+          confirmLabel="Revoke"
+          busy={action.busy}
+          onConfirm={revoke}
+          onCancel={close}
+        >
+          <p>Revoke {keyName(apiKey)}? Every request made with it fails from now on. This cannot be undone.</p>
+          <ErrorNotice error={action.error} />
+        </ConfirmDialog>
+      )}
+      {asking === 'rotate' && (
+        <ConfirmDialog
+          title="Rotate this key?"
+          confirmLabel="Rotate"
+          busy={action.busy}
+          onConfirm={rotate}
+          onCancel={close}
+        >
+          <p>
+            Rotate {keyName(apiKey)}? A new key with the same settings is created and shown once, then this key is
+            revoked.
+          </p>
+          {halfRotated && action.error !== undefined && <p>The new key was created; revoking the old one failed:</p>}
+          <ErrorNotice error={action.error} />
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

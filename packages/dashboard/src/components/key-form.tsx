@@ -1,0 +1,160 @@
+import {
+  API_KEY_TYPES,
+  type ApiKey,
+  type ApiKeyCreateParams,
+  type ApiKeyType,
+  type ApiKeyUpdateParams,
+  LIMIT_PERIODS,
+  type LimitPeriod,
+  MODEL_PRIVACIES,
+  type ModelPrivacy,
+} from '@venice-keys/sdk';
+import { useState } from 'preact/hooks';
+import type { Action } from '../load.js';
+import { ErrorNotice } from './error-notice.js';
+
+/** What the form edits, as the inputs hold it: text, with "" meaning "none". */
+export interface KeyFormValues {
+  apiKeyType: ApiKeyType;
+  description: string;
+  expiresOn: string;
+  usd: string;
+  diem: string;
+  limitPeriod: LimitPeriod;
+  modelPrivacy: ModelPrivacy;
+}
+
+const PERIOD_NAMES: Record<LimitPeriod, string> = { EPOCH: 'Daily (UTC day)', MONTH: 'Monthly', LIFETIME: 'Lifetime' };
+const PRIVACY_NAMES: Record<ModelPrivacy, string> = {
+  ALL: 'All models',
+  PRIVATE_TEXT: 'Private text models only',
+  PRIVATE_ONLY: 'Private models only',
+};
+
+export function valuesOf(key?: ApiKey): KeyFormValues {
+  const limit = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
+  return {
+    apiKeyType: key?.apiKeyType ?? 'INFERENCE',
+    description: key?.description ?? '',
+    expiresOn: key?.expiresAt ? key.expiresAt.slice(0, 10) : '',
+    usd: limit(key?.consumptionLimits.usd),
+    diem: limit(key?.consumptionLimits.diem),
+    limitPeriod: key?.limitPeriod ?? 'EPOCH',
+    modelPrivacy: key?.modelPrivacy ?? 'ALL',
+  };
+}
+
+const limitOf = (text: string): number | null => (text.trim() === '' ? null : Number(text));
+
+export function createParams(v: KeyFormValues): ApiKeyCreateParams {
+  return {
+    apiKeyType: v.apiKeyType,
+    description: v.description,
+    expiresAt: v.expiresOn,
+    consumptionLimit: { usd: limitOf(v.usd), diem: limitOf(v.diem) },
+    limitPeriod: v.limitPeriod,
+    modelPrivacy: v.modelPrivacy,
+  };
+}
+
+/** Only what the person changed is sent, so an expiry with a time of day survives an unrelated edit. */
+export function updateParams(id: string, before: KeyFormValues, v: KeyFormValues): ApiKeyUpdateParams {
+  const params: ApiKeyUpdateParams = { id };
+  if (v.description !== before.description) params.description = v.description;
+  if (v.expiresOn !== before.expiresOn) params.expiresAt = v.expiresOn === '' ? null : v.expiresOn;
+  const limit: NonNullable<ApiKeyUpdateParams['consumptionLimit']> = {};
+  if (v.usd !== before.usd) limit.usd = limitOf(v.usd);
+  if (v.diem !== before.diem) limit.diem = limitOf(v.diem);
+  if (Object.keys(limit).length > 0) params.consumptionLimit = limit;
+  if (v.limitPeriod !== before.limitPeriod) params.limitPeriod = v.limitPeriod;
+  if (v.modelPrivacy !== before.modelPrivacy) params.modelPrivacy = v.modelPrivacy;
+  return params;
+}
+
+interface Props {
+  mode: 'create' | 'edit';
+  initial: KeyFormValues;
+  action: Action;
+  submitLabel: string;
+  onSubmit(values: KeyFormValues): void;
+  onCancel?(): void;
+}
+
+export function KeyForm({ mode, initial, action, submitLabel, onSubmit, onCancel }: Props) {
+  const [v, setV] = useState(initial);
+  const id = (field: string) => `${mode}-${field}`;
+  const set =
+    <K extends keyof KeyFormValues>(field: K) =>
+    (e: Event) =>
+      setV({ ...v, [field]: (e.currentTarget as HTMLInputElement).value as KeyFormValues[K] });
+  return (
+    <form
+      class="form-grid"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit(v);
+      }}
+    >
+      {mode === 'create' && (
+        <div class="field">
+          <label for={id('type')}>Type</label>
+          <select id={id('type')} class="input" value={v.apiKeyType} onChange={set('apiKeyType')}>
+            {API_KEY_TYPES.map((t) => (
+              <option value={t}>{t === 'ADMIN' ? 'ADMIN (manages keys)' : 'INFERENCE (calls models)'}</option>
+            ))}
+          </select>
+        </div>
+      )}
+      <div class="field">
+        <label for={id('description')}>Description</label>
+        <input
+          id={id('description')}
+          class="input"
+          required
+          maxLength={64}
+          value={v.description}
+          onInput={set('description')}
+        />
+      </div>
+      <div class="field">
+        <label for={id('expires')}>Expires on (00:00 UTC; empty: never)</label>
+        <input id={id('expires')} class="input" type="date" value={v.expiresOn} onInput={set('expiresOn')} />
+      </div>
+      <div class="field">
+        <label for={id('usd')}>USD limit per period (empty: no cap)</label>
+        <input id={id('usd')} class="input" type="number" min="0" step="any" value={v.usd} onInput={set('usd')} />
+      </div>
+      <div class="field">
+        <label for={id('diem')}>DIEM limit per period (empty: no cap)</label>
+        <input id={id('diem')} class="input" type="number" min="0" step="any" value={v.diem} onInput={set('diem')} />
+      </div>
+      <div class="field">
+        <label for={id('period')}>Limit period</label>
+        <select id={id('period')} class="input" value={v.limitPeriod} onChange={set('limitPeriod')}>
+          {LIMIT_PERIODS.map((p) => (
+            <option value={p}>{PERIOD_NAMES[p]}</option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for={id('privacy')}>Model privacy</label>
+        <select id={id('privacy')} class="input" value={v.modelPrivacy} onChange={set('modelPrivacy')}>
+          {MODEL_PRIVACIES.map((p) => (
+            <option value={p}>{PRIVACY_NAMES[p]}</option>
+          ))}
+        </select>
+      </div>
+      <ErrorNotice error={action.error} />
+      <div class="actions field-wide">
+        <button type="submit" class="button button-primary" disabled={action.busy}>
+          {action.busy ? 'Saving…' : submitLabel}
+        </button>
+        {onCancel && (
+          <button type="button" class="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * A small catalog: `dash-chat` with room to spare, `dash-burst` with an RPM of 2 to breach; prices high
+ * enough that one request moves a key's usage bar by whole percents of a $1 limit.
+ */
+export function dashboardConfig(upstreamUrl: string) {
+  return {
+    upstream: { url: upstreamUrl, timeoutMs: 10_000 },
+    accounts: { defaultTier: 'paid', startingBalanceUsd: 100, diemEpochAllocation: 0 },
+    tiers: { paid: { RPM: 1000, RPD: 100_000, TPM: 10_000_000 } },
+    models: [
+      {
+        id: 'dash-chat',
+        upstreamModel: 'dash-chat',
+        type: 'text',
+        privacy: 'private',
+        pricing: { inputUsdPerMTok: 1000, outputUsdPerMTok: 2000 },
+      },
+      {
+        id: 'dash-burst',
+        upstreamModel: 'dash-burst',
+        type: 'text',
+        privacy: 'private',
+        pricing: { inputUsdPerMTok: 1, outputUsdPerMTok: 1 },
+        rateLimits: { paid: { RPM: 2 } },
+      },
+    ],
+    limits: { keyCreatesPerMinute: 1000 },
+  };
+}
