@@ -145,11 +145,7 @@ export class MemoryReservations implements Reservations {
     if (!this.adjust(this.diem, `${h.accountId}:${h.day}`, diemDelta)) this.bumpGeneration(h.accountId);
     const keyName = `${h.accountId}:${h.keyId}:${h.keyPeriodStart}`;
     const key = this.keys.get(keyName);
-    if (key)
-      this.keys.set(keyName, {
-        usd: key.usd - (lost ? -f.charge.usd : h.usd - f.charge.usd),
-        diem: key.diem + diemDelta,
-      });
+    if (key) this.keys.set(keyName, { usd: key.usd - usdDelta, diem: key.diem + diemDelta });
     else this.bumpGeneration(h.accountId);
     if (!lost) {
       for (const w of h.windows) {

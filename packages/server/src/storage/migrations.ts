@@ -103,6 +103,67 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_ledger': {
+    // The gateway's settlements: ledger lines (Venice's SKU shape), a daily aggregate per model kept
+    // forever, and the reservations settled (idempotency; the charge recorded, for a late second settler).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('usage_ledger')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('api_key_id', 'text', (c) => c.notNull())
+        .addColumn('reservation_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('model_id', 'text', (c) => c.notNull())
+        .addColumn('sku', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('tokens', 'bigint', (c) => c.notNull())
+        .addColumn('price_per_mtok', 'bigint', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('prompt_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('completion_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('execution_ms', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('usage_ledger_reservation_sku', ['reservation_id', 'sku', 'currency'])
+        .execute();
+      await db.schema
+        .createIndex('usage_ledger_account_at')
+        .on('usage_ledger')
+        .columns(['account_id', 'at', 'id'])
+        .execute();
+      await db.schema.createIndex('usage_ledger_at').on('usage_ledger').columns(['at']).execute();
+
+      await db.schema
+        .createTable('usage_daily_model')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('api_key_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'integer', (c) => c.notNull())
+        .addColumn('model_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('tokens', 'bigint', (c) => c.notNull())
+        .addColumn('requests', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_daily_model_pk', [
+          'account_id',
+          'day',
+          'api_key_id',
+          'model_id',
+          'kind',
+          'currency',
+        ])
+        .execute();
+
+      await db.schema
+        .createTable('settled_reservations')
+        .addColumn('reservation_id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('usd', 'bigint', (c) => c.notNull())
+        .addColumn('diem', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

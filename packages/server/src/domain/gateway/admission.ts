@@ -1,0 +1,325 @@
+import type { CatalogModel } from '../catalog.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { Account, ApiKeyRecord, Breach, RateLimitType } from '../model.js';
+import type { UsageLedger } from '../ports/ledger.js';
+import type {
+  ErrorBudget,
+  MoneyAsk,
+  Reservations,
+  ReserveOutcome,
+  ReserveRequest,
+  Spendable,
+  WindowAsk,
+  WindowState,
+} from '../ports/reservations.js';
+import { newId } from '../secrets.js';
+import { DAY_MS, dayOf, MINUTE_MS, periodStartDay } from '../time.js';
+import { chargeOf } from './hold.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { describe, type GatewayLog } from './log.js';
+import { costOfUsage } from './pricing.js';
+import { type ReservationMeta, Settler, type SettleUsage } from './settlement.js';
+
+export interface InferenceDemand {
+  key: ApiKeyRecord;
+  account: Account;
+  model: CatalogModel;
+  requestId: string;
+  /** A true upper bound of the prompt's tokens: the money bound. */
+  promptTokensUpper: number;
+  /** A tighter estimate, for TPM. */
+  promptTokensEstimate: number;
+  /** The output bound, times `n`. */
+  outputTokensUpper: number;
+}
+
+export type { GatewayLog } from './log.js';
+
+export interface Admitted {
+  reservationId: string;
+  /** `x-ratelimit-*` and `x-venice-balance-*` for the response. */
+  headers: Record<string, string>;
+  /** What a usage costs, capped at what was held, DIEM first. Pure and synchronous (for `cost` in the body). */
+  costOf(usage: { promptTokens: number; completionTokens: number }): { usd: bigint; diem: bigint };
+  /** Exactly once (later calls and a `release` after it do nothing); resolves when settled, never rejects. */
+  settle(usage: SettleUsage): Promise<void>;
+  /** Nothing charged (the upstream failed with no output); the request still counts against RPM/RPD. */
+  release(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** `upstream.timeoutMs`: a reservation not settled by then (plus a margin) expires. */
+  upstreamTimeoutMs: number;
+  errorBudget?: ErrorBudget;
+  /** Wire text of a balance header (the edge formats money; the runtime passes the http formatter). */
+  balanceText(micros: bigint): string;
+}
+
+export interface BreachLog {
+  recordBreach(breach: Breach): Promise<void>;
+}
+
+export const ERROR_BUDGET: ErrorBudget = { threshold: 50, windowMs: 30_000, blockMs: 30_000 };
+const EXPIRY_MARGIN_MS = 30_000;
+const MIRROR_REBUILD_ATTEMPTS = 5;
+
+const MESSAGES = {
+  budget:
+    'Too many failed attempts (> 50) resulting in a non-success status code. Please wait 30 seconds and try again.',
+  rate: 'Rate limit exceeded',
+  key_usd:
+    'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.',
+  key_diem:
+    'API key DIEM spend limit exceeded. Your account may still have DIEM balance, but this API key has reached its configured DIEM spending limit.',
+  balance: 'Insufficient USD or Diem balance to complete request.',
+  unavailable:
+    'The rate-limit and balance service is unavailable; money-bearing requests are refused until it is back.',
+};
+
+const WINDOW_MS: Record<'RPM' | 'RPD' | 'TPM', number> = { RPM: MINUTE_MS, RPD: DAY_MS, TPM: MINUTE_MS };
+
+function privacyRefusal(key: ApiKeyRecord, model: CatalogModel): AppError | undefined {
+  if (model.privacy !== 'anonymous') return undefined;
+  const refused =
+    key.modelPrivacy === 'PRIVATE_ONLY' ||
+    (key.modelPrivacy === 'PRIVATE_TEXT' && (model.type === 'text' || model.type === 'embedding'));
+  if (!refused) return undefined;
+  return new AppError(
+    'FORBIDDEN',
+    `This API key is set to '${key.modelPrivacy}', but \`${model.id}\` is an Anonymous model. Choose a Private, TEE, or E2EE model, or change the model privacy setting of this API key.`,
+    { body: { code: 'MODEL_PRIVACY_RESTRICTED' } },
+  );
+}
+
+/** The key's money position for the current instant: which period, which day, which limits. */
+export function moneyAsk(key: ApiKeyRecord, account: Account, amount: bigint, now: number): MoneyAsk {
+  const start = periodStartDay(key.limitPeriod, now);
+  let endsAt: number | null = null;
+  if (key.limitPeriod === 'EPOCH') endsAt = (start + 1) * DAY_MS;
+  if (key.limitPeriod === 'MONTH') {
+    const d = new Date(start * DAY_MS);
+    endsAt = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  return {
+    amount,
+    day: dayOf(now),
+    diemAllocation: account.diemEpochAllocation,
+    keyPeriodStart: start,
+    keyPeriodEndsAt: endsAt,
+    keyLimitUsd: key.limitUsd,
+    keyLimitDiem: key.limitDiem,
+  };
+}
+
+/**
+ * Admission for the inference routes, in WIRE.md's order: error budget, model privacy, the account's
+ * per-model RPM/RPD/TPM, then money. Everything counted is counted in one atomic step of the
+ * reservations port, so a refused request consumes nothing anywhere, and concurrent requests on any
+ * number of instances cannot overspend: the worst case is held before the upstream is called.
+ */
+export class GatewayService {
+  private readonly writer: LedgerWriter;
+  private readonly settler: Settler;
+  private readonly budget: ErrorBudget;
+
+  constructor(
+    private readonly reservations: Reservations,
+    private readonly ledger: UsageLedger,
+    private readonly breaches: BreachLog,
+    private readonly clock: Clock,
+    private readonly options: GatewayOptions,
+    private readonly log: GatewayLog,
+  ) {
+    this.writer = new LedgerWriter(ledger);
+    this.settler = new Settler(reservations, this.writer, clock, log);
+    this.budget = options.errorBudget ?? ERROR_BUDGET;
+  }
+
+  async admit(d: InferenceDemand): Promise<Admitted> {
+    const now = this.clock.now();
+    const refusal = privacyRefusal(d.key, d.model);
+    if (refusal) {
+      const until = await this.guard(() => this.reservations.blockedUntil(d.account.id, d.key.id, now));
+      if (until !== null) throw this.budgetError(until, now);
+      throw refusal;
+    }
+    const limits = d.model.rateLimits[d.account.tier];
+    const windows: WindowAsk[] = [];
+    if (limits) {
+      windows.push({ name: `${d.model.id}:RPM`, windowMs: WINDOW_MS.RPM, limit: limits.RPM, cost: 1 });
+      windows.push({ name: `${d.model.id}:RPD`, windowMs: WINDOW_MS.RPD, limit: limits.RPD, cost: 1 });
+      // A request that could fit is never refused on an estimate above the limit: its cost is clamped.
+      const tokens = Math.min(d.promptTokensEstimate + d.outputTokensUpper, limits.TPM);
+      const tooLarge = d.promptTokensEstimate > limits.TPM;
+      windows.push({
+        name: `${d.model.id}:TPM`,
+        windowMs: WINDOW_MS.TPM,
+        limit: limits.TPM,
+        cost: tooLarge ? limits.TPM + 1 : tokens,
+      });
+    }
+    const prices = d.model.pricing;
+    const amount = costOfUsage(prices, { promptTokens: d.promptTokensUpper, completionTokens: d.outputTokensUpper });
+    const money = moneyAsk(d.key, d.account, amount, now);
+    const meta: ReservationMeta = {
+      requestId: d.requestId,
+      modelId: d.model.id,
+      embedding: d.model.type === 'embedding',
+      inputPerMTok: prices.inputPerMTok.toString(),
+      outputPerMTok: prices.outputPerMTok.toString(),
+      promptTokensUpper: d.promptTokensUpper,
+      outputTokensUpper: d.outputTokensUpper,
+      admittedAt: now,
+      tokenWindow: limits ? `${d.model.id}:TPM` : null,
+    };
+    const request: ReserveRequest = {
+      id: newId(),
+      accountId: d.account.id,
+      keyId: d.key.id,
+      windows,
+      money,
+      now,
+      deadline: now + this.options.upstreamTimeoutMs + EXPIRY_MARGIN_MS,
+      meta: JSON.stringify(meta),
+    };
+    const outcome = await this.reserveWithMirrors(request);
+    if (outcome.ok) {
+      const held = outcome.reservation;
+      const headers = headersOf(outcome.windows, outcome.spendable, this.options.balanceText);
+      let done = false;
+      const once = (work: () => Promise<void>) => {
+        if (done) return Promise.resolve();
+        done = true;
+        return work();
+      };
+      const costOf = (u: { promptTokens: number; completionTokens: number }) => chargeOf(held, costOfUsage(prices, u));
+      return {
+        reservationId: held.id,
+        headers,
+        costOf,
+        settle: (usage) => once(() => this.settler.settle(held, meta, usage, costOf(usage))),
+        release: () => once(() => this.settler.release(held, meta)),
+      };
+    }
+    if (outcome.reason === 'blocked') throw this.budgetError(outcome.until, now);
+    if (outcome.reason === 'missing') throw this.unavailable(new Error('mirrors could not be rebuilt'));
+    const headers = headersOf(outcome.windows, outcome.spendable, this.options.balanceText);
+    if (outcome.reason === 'window') {
+      const type = (windows[outcome.failed] as WindowAsk).name.slice(d.model.id.length + 1) as RateLimitType;
+      await this.breach(d, type, now);
+      throw new AppError('RATE_LIMITED', MESSAGES.rate, { retryAfterMs: outcome.retryAfterMs, headers });
+    }
+    throw new AppError('PAYMENT_REQUIRED', MESSAGES[outcome.reason], { headers });
+  }
+
+  /** Feeds the error budget: every inference response with a 4xx other than 429. */
+  async recordFailure(key: ApiKeyRecord, account: Account, status: number, modelId = ''): Promise<void> {
+    if (status < 400 || status >= 500 || status === 429) return;
+    const now = this.clock.now();
+    try {
+      if (await this.reservations.recordFailure(account.id, key.id, this.budget, now))
+        await this.breaches.recordBreach({
+          id: newId(),
+          accountId: account.id,
+          apiKeyId: key.id,
+          modelId,
+          tier: account.tier,
+          type: 'FAILED_REQUESTS',
+          at: now,
+        });
+    } catch (error) {
+      this.log.warn({ err: describe(error) }, 'error budget not updated');
+    }
+  }
+
+  /** Settles reservations whose instance never did (crashed), at their held amount. Returns how many. */
+  sweepExpired(limit = 200): Promise<number> {
+    return this.settler.sweep(limit);
+  }
+
+  /** Sweeps now and then on this instance; any instance may sweep any reservation (claims are atomic). */
+  startSweeper(everyMs = 5_000): () => void {
+    const timer = setInterval(() => {
+      this.sweepExpired().catch((error) => this.log.warn({ err: describe(error) }, 'expiry sweep failed'));
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Waits for every settlement submitted so far to be durable. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  private async reserveWithMirrors(request: ReserveRequest): Promise<ReserveOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.guard(() => this.reservations.reserve(request));
+      if (outcome.ok || outcome.reason !== 'missing' || attempt >= MIRROR_REBUILD_ATTEMPTS) return outcome;
+      // Rebuilt from the database before any money is admitted; a settlement racing this rebuild bumps
+      // the generation, and the rebuild starts over.
+      const m = request.money;
+      const facts = await this.guard(() =>
+        this.ledger.mirrorFacts(request.accountId, request.keyId, m.keyPeriodStart, m.day),
+      );
+      await this.guard(() =>
+        this.reservations.initMirrors(request.accountId, request.keyId, m, outcome.generation, facts, request.now),
+      );
+    }
+  }
+
+  /** Counters or database unreachable: refuse (503) rather than admit money blind. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  private unavailable(error: unknown): AppError {
+    this.log.warn({ err: describe(error) }, 'admission refused: counters unavailable');
+    return new AppError('UNAVAILABLE', MESSAGES.unavailable);
+  }
+
+  private budgetError(until: number, now: number): AppError {
+    return new AppError('RATE_LIMITED', MESSAGES.budget, {
+      retryAfterMs: until - now,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-resets': String(until) },
+    });
+  }
+
+  private async breach(d: InferenceDemand, type: RateLimitType, now: number): Promise<void> {
+    try {
+      await this.breaches.recordBreach({
+        id: newId(),
+        accountId: d.account.id,
+        apiKeyId: d.key.id,
+        modelId: d.model.id,
+        tier: d.account.tier,
+        type,
+        at: now,
+      });
+    } catch (error) {
+      this.log.warn({ err: describe(error) }, 'breach not logged');
+    }
+  }
+}
+
+function headersOf(
+  windows: readonly WindowState[],
+  spendable: Spendable,
+  balanceText: (micros: bigint) => string,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const w of windows) {
+    const family = w.name.endsWith(':RPM') ? 'requests' : w.name.endsWith(':TPM') ? 'tokens' : undefined;
+    if (!family) continue;
+    headers[`x-ratelimit-limit-${family}`] = String(w.limit);
+    headers[`x-ratelimit-remaining-${family}`] = String(Math.max(0, w.limit - w.used));
+    headers[`x-ratelimit-reset-${family}`] = String(w.resetsAt);
+  }
+  headers['x-venice-balance-usd'] = balanceText(spendable.usd);
+  headers['x-venice-balance-diem'] = balanceText(spendable.diem);
+  return headers;
+}
