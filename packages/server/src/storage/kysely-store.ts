@@ -410,6 +410,10 @@ export abstract class KyselyStore implements Store {
     return (await this.getSetting(name)) as string;
   }
 
+  async deleteSetting(name: string): Promise<void> {
+    await this.db.deleteFrom('settings').where('name', '=', name).execute();
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
