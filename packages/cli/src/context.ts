@@ -87,13 +87,19 @@ export function resolveTarget(io: Io, opts: GlobalOptions, profiles: Record<stri
 
 /**
  * Requests go to the configured origin only, and a redirect is never followed: it could carry the key
- * to another host, so it is answered as the error it is.
+ * to another host, so it is answered as the error it is. A 429 is marked not to be retried (the SDK
+ * honours `x-should-retry`): waiting out a limit of up to a minute behind a silent terminal helps nobody,
+ * so the command fails at once with exit code 5 and "retry in N s".
  */
 function guardedFetch(origin: () => string): typeof fetch {
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.origin !== origin()) throw new CliError(`refusing to send a request to ${url.origin}`, EXIT.failure);
-    return fetch(input, { ...init, redirect: 'manual' });
+    const response = await fetch(input, { ...init, redirect: 'manual' });
+    if (response.status !== 429) return response;
+    const headers = new Headers(response.headers);
+    headers.set('x-should-retry', 'false');
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   };
 }
 

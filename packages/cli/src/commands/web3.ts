@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { privateKeyToAccount } from 'viem/accounts';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { type Action, examples } from './action.js';
@@ -30,7 +29,10 @@ function walletKey(ctx: Context, keyFile: string | undefined): `0x${string}` {
 }
 
 async function mint(ctx: Context, o: SettingsOptions & { keyFile?: string }): Promise<void> {
-  const signer = privateKeyToAccount(walletKey(ctx, o.keyFile));
+  const key = walletKey(ctx, o.keyFile);
+  // Loaded here only: viem is large, and every other command starts faster without it.
+  const { privateKeyToAccount } = await import('viem/accounts');
+  const signer = privateKeyToAccount(key);
   // Minting needs no API key, so none is sent, not even a configured one.
   const venice = ctx.clientFor(ctx.target.baseURL, null);
   const created = await venice.apiKeys.mintWeb3Key({ signer, apiKeyType: o.type ?? 'INFERENCE', ...newKeySettings(o) });

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(CLI_DIR, 'bin/venice-keys.mjs');
+
+/** The newest modification time under a directory. */
+function newest(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
+}
+
+/** The tests run the built CLI, as users do; a missing or stale build is a setup error, said plainly. */
+export function assertBuilt(): void {
+  const dist = join(CLI_DIR, 'dist/index.js');
+  if (!existsSync(dist)) throw new Error('packages/cli is not built: run `npm run build` first');
+  if (statSync(dist).mtimeMs < newest(join(CLI_DIR, 'src'))) {
+    throw new Error('packages/cli/dist is older than src: run `npm run build -w @venice-keys/cli`');
+  }
+}
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A CLI user: a temp XDG_CONFIG_HOME of its own and an environment with nothing inherited but PATH. */
+export class CliUser {
+  readonly configHome: string;
+
+  constructor(readonly env: Record<string, string> = {}) {
+    this.configHome = mkdtempSync(join(tmpdir(), 'venice-cli-home-'));
+  }
+
+  get configFile(): string {
+    return join(this.configHome, 'venice-keys', 'config.json');
+  }
+
+  /** Runs `venice-keys <args>` with `input` on stdin (closed after it). */
+  run(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: this.configHome, XDG_CONFIG_HOME: this.configHome, TZ: 'UTC', ...this.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdin.end(options.input ?? '');
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  /** Runs with `--json` and parses stdout; fails with the stderr line when the command did. */
+  async json<T = unknown>(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<T> {
+    const r = await this.run([...args, '--json'], options);
+    if (r.code !== 0) throw new Error(`venice-keys ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  dispose(): void {
+    rmSync(this.configHome, { recursive: true, force: true });
+  }
+}
