@@ -1,0 +1,119 @@
+import { type Kysely, sql } from 'kysely';
+import type { LedgerCurrency, LedgerKind } from '../domain/ports/ledger.js';
+import type { DailyModelUsage, KeyLabel, LedgerPageQuery, UsageEntry, UsageReader } from '../domain/usage/ports.js';
+
+/** Integers arrive as bigint (SQLite with safe integers), string (pg int8) or number. */
+type Int = number | bigint | string;
+
+/** The tables this adapter reads (created by migration 0003_ledger, and 0001 for api_keys). */
+export interface UsageReadTables {
+  usage_ledger: {
+    id: string;
+    account_id: string;
+    api_key_id: string;
+    reservation_id: string;
+    request_id: string;
+    at: Int;
+    model_id: string;
+    sku: string;
+    kind: string;
+    tokens: Int;
+    price_per_mtok: Int;
+    amount: Int;
+    currency: string;
+    prompt_tokens: Int;
+    completion_tokens: Int;
+    execution_ms: Int;
+  };
+  usage_daily_model: {
+    account_id: string;
+    api_key_id: string;
+    day: Int;
+    model_id: string;
+    kind: string;
+    currency: string;
+    amount: Int;
+    tokens: Int;
+    requests: Int;
+  };
+  api_keys: { id: string; account_id: string; description: string; last6: string };
+}
+
+/** SQLite and PostgreSQL alike: only portable SQL (row values compare on both). */
+export class KyselyUsageReader implements UsageReader {
+  constructor(private readonly db: Kysely<UsageReadTables>) {}
+
+  async ledgerPage(q: LedgerPageQuery): Promise<UsageEntry[]> {
+    let query = this.db
+      .selectFrom('usage_ledger')
+      .selectAll()
+      .where('account_id', '=', q.accountId)
+      .where('at', '<=', q.asOf);
+    if (q.currency !== undefined) query = query.where('currency', '=', q.currency);
+    if (q.startAt !== undefined) query = query.where('at', '>=', q.startAt);
+    if (q.endAt !== undefined) query = query.where('at', '<', q.endAt);
+    if (q.after) query = query.where(sql<boolean>`(at, id) > (${q.after.at}, ${q.after.id})`);
+    const rows = await query.orderBy('at').orderBy('id').limit(q.limit).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      apiKeyId: r.api_key_id,
+      requestId: r.request_id,
+      at: Number(r.at),
+      modelId: r.model_id,
+      sku: r.sku,
+      kind: r.kind as LedgerKind,
+      tokens: BigInt(r.tokens),
+      pricePerMTok: BigInt(r.price_per_mtok),
+      amount: BigInt(r.amount),
+      currency: r.currency as LedgerCurrency,
+      promptTokens: Number(r.prompt_tokens),
+      completionTokens: Number(r.completion_tokens),
+      executionMs: Number(r.execution_ms),
+    }));
+  }
+
+  async dailyModelUsage(
+    accountId: string,
+    fromDay: number,
+    toDay: number,
+    apiKeyId?: string,
+  ): Promise<DailyModelUsage[]> {
+    let query = this.db
+      .selectFrom('usage_daily_model')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('day', '>=', fromDay)
+      .where('day', '<=', toDay);
+    if (apiKeyId !== undefined) query = query.where('api_key_id', '=', apiKeyId);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      day: Number(r.day),
+      apiKeyId: r.api_key_id,
+      modelId: r.model_id,
+      kind: r.kind as LedgerKind,
+      currency: r.currency as LedgerCurrency,
+      amount: BigInt(r.amount),
+      tokens: BigInt(r.tokens),
+      requests: Number(r.requests),
+    }));
+  }
+
+  async keyLabels(accountId: string, keyIds: readonly string[]): Promise<KeyLabel[]> {
+    if (keyIds.length === 0) return [];
+    return this.db
+      .selectFrom('api_keys')
+      .select(['id', 'description', 'last6'])
+      .where('account_id', '=', accountId)
+      .where('id', 'in', keyIds)
+      .execute();
+  }
+
+  async pruneLedger(before: number, limit: number): Promise<number> {
+    // A bounded subquery: both engines delete a batch this way (neither takes DELETE … LIMIT portably).
+    const result = await this.db
+      .deleteFrom('usage_ledger')
+      .where('id', 'in', (eb) => eb.selectFrom('usage_ledger').select('id').where('at', '<', before).limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
