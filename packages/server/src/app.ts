@@ -1,28 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { type Clock, systemClock } from './domain/clock.js';
-import type { LimitCounters } from './domain/ports/counters.js';
 import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
 import { dashboard } from './http/dashboard.js';
 import { inferencePlugin } from './http/inference/plugin.js';
+import { methodTable } from './http/methods.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
-import { createServices, type Services } from './services.js';
-import type { Store } from './storage/types.js';
+import type { Runtime } from './runtime.js';
 
-export interface AppDeps {
-  config: Config;
-  store: Store;
-  counters: LimitCounters;
-  serverSecret: Uint8Array;
-  clock?: Clock;
+export interface AppDeps extends Pick<Runtime, 'config' | 'clock' | 'services'> {
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    services: Services;
-  }
 }
 
 /** A hop count becomes fastify's trust function: the nearest `n` proxies are trusted. */
@@ -32,7 +19,7 @@ function trustProxyOption(t: Config['trustProxy']): boolean | string[] | ((addre
 
 /** Builds the HTTP app from its dependencies. Reads no environment and does not listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const clock = deps.clock ?? systemClock;
+  const { services, clock } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // Unknown paths are refused like admin requests; each surface sets its own limit for its routes.
@@ -42,20 +29,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const services = createServices(deps.config, deps.store, clock, deps.serverSecret);
-  app.decorate('services', services);
-
   registerPlumbing(app);
-  await app.register(adminPlugin, {
-    config: deps.config,
-    services,
-    store: deps.store,
-    counters: deps.counters,
-    clock,
-    serverSecret: deps.serverSecret,
-  });
+  const methods = methodTable(app);
+  await app.register(adminPlugin, { services, clock });
   await app.register(inferencePlugin, { keys: services.keys });
   await app.register(dashboard, {});
+  methods.refuseUnserved();
 
   await app.ready();
   return app;

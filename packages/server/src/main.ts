@@ -1,63 +1,60 @@
-import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { openCounters } from './counters/open.js';
-import { createAccountWithAdminKey } from './domain/bootstrap.js';
-import { systemClock } from './domain/clock.js';
-import { createServices, resolveServerSecret } from './services.js';
-import { openStore } from './storage/open.js';
+import { loadConfig } from './config.js';
+import { bootstrapIfEmpty } from './domain/bootstrap.js';
+import { openRuntime } from './runtime.js';
+import { answerArguments } from './startup/cli.js';
+import { describeFailure, listenFailure } from './startup/errors.js';
+import { deliverFirstKey } from './startup/first-key.js';
+import { stopGracefully } from './startup/shutdown.js';
 
-/** The composition root: config → store and counters → app → listen; graceful stop on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
+/** The composition root: arguments → config → runtime → app → listen → first key; graceful stop on SIGTERM/SIGINT. */
+async function main(): Promise<number | undefined> {
+  const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+  const answered = answerArguments(process.argv.slice(2), io);
+  if (answered !== undefined) return answered;
+
   const config = loadConfig();
   const logger = pino({
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'],
   });
-  const store = await openStore(config.databaseUrl);
-  const counters = await openCounters(config.redisUrl);
-  const serverSecret = await resolveServerSecret(config, store);
-
-  // Instances starting together on an empty database: the one whose claim is stored bootstraps.
-  const claim = randomUUID();
-  if ((await store.countAccounts()) === 0 && (await store.initSetting('bootstrapped_by', claim)) === claim) {
-    const { accounts, keys } = createServices(config, store, systemClock, serverSecret);
-    const { account, created } = await createAccountWithAdminKey(accounts, keys);
-    // Printed once, to the terminal only: the secret is not logged and not stored.
-    process.stdout.write(
-      `\nCreated account ${account.id}.\nIts first ADMIN key (shown once, store it now):\n\n  ${created.secret}\n\n`,
-    );
-  }
-
-  const app = await buildApp({ config, store, counters, serverSecret, logger });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+  const runtime = await openRuntime(config);
+  logger.info({ database: runtime.database.text, secret: runtime.secretSource }, 'database opened');
+  const app = await buildApp({ ...runtime, logger });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
     await app.close();
-    await counters.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+    await runtime.close();
+    throw listenFailure(e, config.host, config.port);
+  }
+  logger.info({ address, database: runtime.database.text, counters: runtime.counters.kind }, 'venice-keys listening');
 
-  const address = await app.listen({ host: config.host, port: config.port });
-  logger.info(
-    { address, database: config.databaseUrl.split(':')[0], counters: counters.kind },
-    'venice-keys listening',
-  );
+  // Only now: a start that could not listen has handed out no "shown once" key.
+  const first = await bootstrapIfEmpty(runtime.store, runtime.services.accounts, runtime.services.keys);
+  if (first) deliverFirstKey(first, runtime.database, { isTTY: process.stdout.isTTY === true, write: io.out, log: logger });
+
+  const stop = (signal: string) =>
+    stopGracefully({ app, runtime, logger, graceMs: config.shutdownGraceMs, signal }).then(
+      () => process.exit(0),
+      (e) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return undefined;
 }
 
-main().catch((error) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`Invalid configuration:\n${error.message}\n`);
-  } else {
-    process.stderr.write(
-      `Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-  }
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (error) => {
+    process.stderr.write(`${describeFailure(error, process.env.LOG_LEVEL === 'debug')}\n`);
+    process.exit(1);
+  },
+);

@@ -2,32 +2,43 @@ import type { Config } from './config.js';
 import { AccountService } from './domain/accounts.js';
 import type { Clock } from './domain/clock.js';
 import { KeyService } from './domain/keys.js';
+import type { LimitCounters } from './domain/ports/counters.js';
+import { RateLimitService } from './domain/rate-limits.js';
+import { Web3KeyService } from './domain/web3-keys.js';
 import type { Store } from './storage/types.js';
+import { chainWallets, jwtChallenges } from './web3/adapters.js';
 
 export interface Services {
   keys: KeyService;
   accounts: AccountService;
+  rateLimits: RateLimitService;
+  web3: Web3KeyService;
 }
 
-/** The domain services over a store: shared by the HTTP app and the operator bin. */
-export function createServices(config: Config, store: Store, clock: Clock, serverSecret: Uint8Array): Services {
-  return {
-    keys: new KeyService(
-      store,
-      clock,
-      { createsPerMinute: config.limits.keyCreatesPerMinute, maxActiveKeys: config.limits.maxActiveKeys },
-      serverSecret,
-    ),
-    accounts: new AccountService(store, clock, config.accounts, config.tiers),
-  };
-}
-
-/** VENICE_KEYS_SECRET, or one generated on first start and kept in the database. */
-export async function resolveServerSecret(config: Config, store: Store): Promise<Uint8Array> {
-  const text = config.secret ?? (await store.initSetting('server_secret', randomSecretText()));
-  return new TextEncoder().encode(text);
-}
-
-function randomSecretText(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+/** The domain services over their adapters: what the HTTP app and the operator bin call. */
+export function createServices(
+  config: Config,
+  store: Store,
+  counters: LimitCounters,
+  clock: Clock,
+  serverSecret: Uint8Array,
+): Services {
+  const keys = new KeyService(
+    store,
+    clock,
+    { createsPerMinute: config.limits.keyCreatesPerMinute, maxActiveKeys: config.limits.maxActiveKeys },
+    serverSecret,
+  );
+  const accounts = new AccountService(store, clock, config.accounts, config.tiers);
+  const web3 = new Web3KeyService({
+    keys,
+    accounts,
+    usedTokens: store,
+    challenges: jwtChallenges(serverSecret, clock),
+    wallets: chainWallets(config.web3),
+    counters,
+    clock,
+    policy: { enabled: config.web3.enabled, requestsPerMinutePerClient: config.limits.web3RequestsPerMinutePerClient },
+  });
+  return { keys, accounts, rateLimits: new RateLimitService(accounts, counters, config.models, clock), web3 };
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/storage/postgres.js';
 import type { Store } from '../src/storage/types.js';
-import { bearer, buildTestApp, newAccount, newKey } from './support/app.js';
+import { bearer, buildTestApp, newAccount, newKey, type TestApp } from './support/app.js';
+import { useTestApp } from './support/fixture.js';
 import { POSTGRES_URL, postgresFactory, storeFactories } from './support/stores.js';
 
 const json = { 'content-type': 'application/json' };
@@ -19,45 +20,34 @@ function createVia(app: FastifyInstance, secret: string, description: string, he
 for (const factory of storeFactories) {
   const available = await factory.available();
   describe.skipIf(!available)(`concurrency on ${factory.name}`, () => {
-    let app: FastifyInstance;
-    let dispose: () => Promise<void>;
-
-    beforeAll(async () => {
-      const opened = await factory.open();
-      dispose = opened.dispose;
-      ({ app } = await buildTestApp(opened.store, { config: { limits: { keyCreatesPerMinute: 100_000 } } }));
-    });
-    afterAll(async () => {
-      await app?.close();
-      await dispose?.();
-    });
+    const t = useTestApp(factory, { config: { limits: { keyCreatesPerMinute: 100_000 } } });
 
     it('50 parallel creates with one Idempotency-Key make exactly one key', async () => {
-      const acct = await newAccount(app);
+      const acct = await newAccount(t);
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () => createVia(app, acct.adminKey, 'once', { 'idempotency-key': 'storm' })),
+        Array.from({ length: 50 }, () => createVia(t.app, acct.adminKey, 'once', { 'idempotency-key': 'storm' })),
       );
       expect(answers.map((a) => a.statusCode)).toEqual(Array(50).fill(200));
       const bodies = new Set(answers.map((a) => a.body));
       expect(bodies.size).toBe(1);
-      expect((await app.services.keys.list(acct.accountId)).length).toBe(2);
+      expect((await t.services.keys.list(acct.accountId)).length).toBe(2);
     });
 
     it('parallel creates never push an account past 500 active keys', async () => {
-      const acct = await newAccount(app);
-      for (let i = 0; i < 489; i++) await newKey(app, acct.accountId);
+      const acct = await newAccount(t);
+      for (let i = 0; i < 489; i++) await newKey(t, acct.accountId);
       const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => createVia(app, acct.adminKey, `race ${i}`)),
+        Array.from({ length: 30 }, (_, i) => createVia(t.app, acct.adminKey, `race ${i}`)),
       );
       const codes = answers.map((a) => a.statusCode);
       expect(codes.filter((c) => c === 200)).toHaveLength(10);
       expect(codes.filter((c) => c === 400)).toHaveLength(20);
-      expect((await app.services.keys.list(acct.accountId)).length).toBe(500);
+      expect((await t.services.keys.list(acct.accountId)).length).toBe(500);
     });
 
     it('parallel PATCHes to one key never lose a field', async () => {
-      const acct = await newAccount(app);
-      const key = await newKey(app, acct.accountId);
+      const acct = await newAccount(t);
+      const key = await newKey(t, acct.accountId);
       for (let round = 1; round <= 5; round++) {
         const changes = [
           { description: `round ${round}` },
@@ -69,7 +59,7 @@ for (const factory of storeFactories) {
         ];
         const answers = await Promise.all(
           changes.map((c) =>
-            app.inject({
+            t.app.inject({
               method: 'PATCH',
               url: '/api/v1/api_keys',
               headers: { ...bearer(acct.adminKey), ...json },
@@ -78,7 +68,7 @@ for (const factory of storeFactories) {
           ),
         );
         expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
-        const now = await app.services.keys.get(acct.accountId, key.id);
+        const now = await t.services.keys.get(acct.accountId, key.id);
         expect(now).toMatchObject({
           description: `round ${round}`,
           limitUsd: BigInt(round) * 1_000_000n,
@@ -91,11 +81,11 @@ for (const factory of storeFactories) {
     });
 
     it('parallel revokes of the last two ADMIN keys leave one', async () => {
-      const acct = await newAccount(app);
-      const second = await newKey(app, acct.accountId, { type: 'ADMIN' });
+      const acct = await newAccount(t);
+      const second = await newKey(t, acct.accountId, { type: 'ADMIN' });
       const answers = await Promise.all(
         [acct.adminKeyId, second.id].map((id, i) =>
-          app.inject({
+          t.app.inject({
             method: 'DELETE',
             url: `/api/v1/api_keys?id=${id}`,
             headers: bearer(i === 0 ? second.secret : acct.adminKey),
@@ -103,15 +93,15 @@ for (const factory of storeFactories) {
         ),
       );
       expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
-      const admins = (await app.services.keys.list(acct.accountId)).filter((k) => k.type === 'ADMIN');
+      const admins = (await t.services.keys.list(acct.accountId)).filter((k) => k.type === 'ADMIN');
       expect(admins).toHaveLength(1);
     });
   });
 }
 
 describe.skipIf(!(await postgresFactory.available()))('several instances on one PostgreSQL', () => {
-  let a: FastifyInstance;
-  let b: FastifyInstance;
+  let a: TestApp;
+  let b: TestApp;
   let second: Store;
   let dispose: () => Promise<void>;
 
@@ -119,12 +109,12 @@ describe.skipIf(!(await postgresFactory.available()))('several instances on one 
     const opened = await postgresFactory.open();
     dispose = opened.dispose;
     second = await openPostgresStore(POSTGRES_URL, { schema: opened.schema as string });
-    ({ app: a } = await buildTestApp(opened.store));
-    ({ app: b } = await buildTestApp(second));
+    a = await buildTestApp(opened.store);
+    b = await buildTestApp(second);
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
+    await a?.app.close();
+    await b?.app.close();
     await second?.close();
     await dispose?.();
   });
@@ -133,12 +123,12 @@ describe.skipIf(!(await postgresFactory.available()))('several instances on one 
     const acct = await newAccount(a);
     const idem = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        createVia(i % 2 ? a : b, acct.adminKey, 'same', { 'idempotency-key': 'multi' }),
+        createVia((i % 2 ? a : b).app, acct.adminKey, 'same', { 'idempotency-key': 'multi' }),
       ),
     );
     expect(new Set(idem.map((r) => r.json().data.id)).size).toBe(1);
     const burst = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => createVia(i % 2 ? a : b, acct.adminKey, `burst ${i}`)),
+      Array.from({ length: 30 }, (_, i) => createVia((i % 2 ? a : b).app, acct.adminKey, `burst ${i}`)),
     );
     // 20 per minute in all: the bootstrap key and the idempotent key took two.
     expect(burst.filter((r) => r.statusCode === 200)).toHaveLength(18);
@@ -148,11 +138,13 @@ describe.skipIf(!(await postgresFactory.available()))('several instances on one 
   it('a revocation on one instance reaches the other within 1 s', async () => {
     const acct = await newAccount(a);
     const key = await newKey(a, acct.accountId);
-    const probe = () => b.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) });
+    const probe = () =>
+      b.app.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) });
     expect((await probe()).statusCode).toBe(200);
-    await a.inject({ method: 'DELETE', url: `/api/v1/api_keys?id=${key.id}`, headers: bearer(acct.adminKey) });
+    await a.app.inject({ method: 'DELETE', url: `/api/v1/api_keys?id=${key.id}`, headers: bearer(acct.adminKey) });
     expect(
-      (await a.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) })).statusCode,
+      (await a.app.inject({ method: 'GET', url: '/api/v1/api_keys/rate_limits', headers: bearer(key.secret) }))
+        .statusCode,
     ).toBe(401);
     await new Promise((r) => setTimeout(r, 1_050));
     expect((await probe()).statusCode).toBe(401);

@@ -22,8 +22,9 @@ describe('secrets at rest and in logs', () => {
     });
     const logger = pino({ level: 'trace' }, sink);
     const store = await openSqliteStore(join(dir, 'scan.db'));
-    const { app } = await buildTestApp(store, { logger });
-    const acct = await newAccount(app);
+    const t = await buildTestApp(store, { logger });
+    const { app } = t;
+    const acct = await newAccount(t);
     const secrets = [acct.adminKey];
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       app.inject({

@@ -1,10 +1,12 @@
-import type { Store } from '../storage/types.js';
 import type { TierLimits } from './catalog.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import type { Account, ApiKeyRecord } from './model.js';
 import { isActive } from './model.js';
 import { maxBig, minBig } from './money.js';
+import type { AccountStore } from './ports/accounts.js';
+import type { BreachStore } from './ports/breaches.js';
+import type { UsageStore } from './ports/usage.js';
 import { newId } from './secrets.js';
 import { dayOf, periodStartDay } from './time.js';
 
@@ -28,7 +30,7 @@ const MIN_SPENDABLE = 100_000n;
 /** Accounts and money: balances, what a key may still spend, and the operator's changes. */
 export class AccountService {
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore & UsageStore & BreachStore,
     private readonly clock: Clock,
     private readonly defaults: AccountDefaults,
     private readonly tiers: Record<string, TierLimits>,

@@ -41,9 +41,4 @@ export class AuthCache {
   forgetKey(keyId: string): void {
     for (const [digest, e] of this.entries) if (e.value?.key.id === keyId) this.entries.delete(digest);
   }
-
-  /** Forget every key of an account after its balance or tier changed. */
-  forgetAccount(accountId: string): void {
-    for (const [digest, e] of this.entries) if (e.value?.account.id === accountId) this.entries.delete(digest);
-  }
 }

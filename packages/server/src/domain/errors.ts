@@ -1,6 +1,6 @@
 /**
  * The one error type of the server. Domain code throws it with a code from a closed set;
- * `statusOf` is the only place where codes become HTTP statuses.
+ * `statusOf` in http/status.ts is the only place where codes become HTTP statuses.
  */
 export type ErrorCode =
   | 'AUTH_REQUIRED'
@@ -18,33 +18,12 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
-const STATUS: Record<ErrorCode, number> = {
-  AUTH_REQUIRED: 401,
-  AUTH_FAILED: 401,
-  ADMIN_REQUIRED: 401,
-  VALIDATION: 400,
-  BAD_REQUEST: 400,
-  PAYMENT_REQUIRED: 402,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
-
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code];
-}
-
 export interface AppErrorOptions {
   /** Extra top-level fields of the error body (validation `details` and `issues`). */
   body?: Record<string, unknown>;
   /** For RATE_LIMITED: how long the caller should wait; becomes `Retry-After`. */
   retryAfterMs?: number;
-  /** Extra response headers (e.g. `Allow` on a 405). */
+  /** Extra response headers (e.g. the rate-limit headers of a 429). */
   headers?: Record<string, string>;
   cause?: unknown;
 }
@@ -62,10 +41,6 @@ export class AppError extends Error {
     this.body = options.body;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;
-  }
-
-  get status(): number {
-    return statusOf(this.code);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { AccountTx, Store } from '../storage/types.js';
 import { AuthCache, type KeyWithAccount } from './auth-cache.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
@@ -11,6 +10,8 @@ import {
   type ModelPrivacy,
   type Spend,
 } from './model.js';
+import type { AccountTx, KeyStore } from './ports/keys.js';
+import type { UsageStore } from './ports/usage.js';
 import {
   digestSecret,
   generateSecret,
@@ -39,6 +40,30 @@ export interface NewKeyInput {
   modelPrivacy: ModelPrivacy;
 }
 
+/** What a key is unless its creator says otherwise: no expiry, no spend limit, daily period, every model. */
+export const KEY_DEFAULTS = {
+  expiresAt: null,
+  limitUsd: null,
+  limitDiem: null,
+  limitPeriod: 'EPOCH',
+  modelPrivacy: 'ALL',
+} as const satisfies Omit<NewKeyInput, 'type' | 'description'>;
+
+/** A create request with the defaults filled in where it is silent (`undefined`). */
+export function withKeyDefaults(
+  input: Pick<NewKeyInput, 'type' | 'description'> & { [F in keyof typeof KEY_DEFAULTS]?: NewKeyInput[F] | undefined },
+): NewKeyInput {
+  return {
+    type: input.type,
+    description: input.description,
+    expiresAt: input.expiresAt ?? KEY_DEFAULTS.expiresAt,
+    limitUsd: input.limitUsd ?? KEY_DEFAULTS.limitUsd,
+    limitDiem: input.limitDiem ?? KEY_DEFAULTS.limitDiem,
+    limitPeriod: input.limitPeriod ?? KEY_DEFAULTS.limitPeriod,
+    modelPrivacy: input.modelPrivacy ?? KEY_DEFAULTS.modelPrivacy,
+  };
+}
+
 export interface CreatedKey {
   key: ApiKeyRecord;
   /** The plaintext secret: returned from creation and never again. */
@@ -61,10 +86,10 @@ const hasSpendLimit = (k: ApiKeyRecord): boolean => k.limitUsd !== null || k.lim
 
 /** Key lifecycle: authentication, creation (with caps, rate and idempotency), change, revocation, usage. */
 export class KeyService {
-  readonly cache = new AuthCache();
+  private readonly cache = new AuthCache();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: KeyStore & UsageStore,
     private readonly clock: Clock,
     private readonly limits: KeyLimits,
     private readonly serverSecret: Uint8Array,

@@ -1,4 +1,4 @@
-/** Money is exact integer micro-units (1e-6) as bigint everywhere; these are the edges. */
+/** Money is exact integer micro-units (1e-6) as bigint everywhere; decimals become micro-units here. */
 
 export const MICROS_PER_UNIT = 1_000_000n;
 
@@ -25,28 +25,6 @@ export function microsFromDecimal(text: string): bigint {
 export function microsFromNumber(value: number): bigint {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`not a non-negative finite number: ${value}`);
   return microsFromDecimal(String(value));
-}
-
-/** Fixed-point text of micro-units with `places` decimals (≤ 6), rounded half up. */
-export function formatMicros(micros: bigint, places = 6): string {
-  const negative = micros < 0n;
-  let abs = negative ? -micros : micros;
-  const drop = 10n ** BigInt(6 - places);
-  if (drop > 1n) abs = (abs + drop / 2n) / drop;
-  const scale = 10n ** BigInt(places);
-  const whole = abs / scale;
-  const frac = (abs % scale).toString().padStart(places, '0');
-  return `${negative ? '-' : ''}${whole}${places > 0 ? `.${frac}` : ''}`;
-}
-
-/** Micro-units as a JSON number (limits, balances). */
-export function numberFromMicros(micros: bigint): number {
-  return Number(formatMicros(micros));
-}
-
-/** Usage figures on the wire: strings with exactly 4 decimals. */
-export function usageText(micros: bigint): string {
-  return formatMicros(micros, 4);
 }
 
 export const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);

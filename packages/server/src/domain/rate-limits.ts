@@ -1,6 +1,9 @@
+import type { AccountService } from './accounts.js';
+import type { KeyWithAccount } from './auth-cache.js';
 import type { CatalogModel } from './catalog.js';
+import type { Clock } from './clock.js';
 import type { LimitCounters, WindowRef } from './ports/counters.js';
-import { DAY_MS, MINUTE_MS } from './time.js';
+import { DAY_MS, MINUTE_MS, nextEpochBegins } from './time.js';
 
 export const MODEL_LIMIT_TYPES = ['RPM', 'RPD', 'TPM'] as const;
 export type ModelLimitType = (typeof MODEL_LIMIT_TYPES)[number];
@@ -50,4 +53,39 @@ export async function accountModelLimits(
       }),
     };
   });
+}
+
+/** What `/api_keys/rate_limits` shows the caller: access, balances it may spend, and every model's live limits. */
+export interface RateLimitsView {
+  accessPermitted: boolean;
+  tier: string;
+  /** Each balance clamped to what the key may still spend in its current period. */
+  balances: { usd: bigint; diem: bigint };
+  keyExpiresAt: number | null;
+  nextEpochBegins: number;
+  models: { modelId: string; limits: ModelLimitState[] }[];
+}
+
+export class RateLimitService {
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly counters: LimitCounters,
+    private readonly models: readonly CatalogModel[],
+    private readonly clock: Clock,
+  ) {}
+
+  async view(caller: KeyWithAccount): Promise<RateLimitsView> {
+    const now = this.clock.now();
+    // The cached account may be a second old; balances and tier are read fresh.
+    const account = await this.accounts.get(caller.account.id);
+    const spendable = await this.accounts.spendableByKey(account, caller.key);
+    return {
+      accessPermitted: spendable.accessPermitted,
+      tier: account.tier,
+      balances: { usd: spendable.usd, diem: spendable.diem },
+      keyExpiresAt: caller.key.expiresAt,
+      nextEpochBegins: nextEpochBegins(now),
+      models: await accountModelLimits(this.counters, this.models, account.tier, account.id, now),
+    };
+  }
 }

@@ -54,6 +54,3 @@ export function parseExpiry(text: string): number | null | undefined {
   }
   return t;
 }
-
-export const iso = (ms: number): string => new Date(ms).toISOString();
-export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));

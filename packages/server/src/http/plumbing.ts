@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../domain/errors.js';
+import { statusOf } from './status.js';
 
 /** Request ids: a caller's own id is echoed when it is sane, otherwise we mint one. */
 export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -15,7 +16,7 @@ function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.retryAfterMs !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   if (error.headers) reply.headers(error.headers);
-  return reply.code(error.status).send({ error: error.message, ...error.body });
+  return reply.code(statusOf(error.code)).send({ error: error.message, ...error.body });
 }
 
 /** Bodies read raw and decoded by us, so that an empty body is no body whatever its Content-Type. */
@@ -48,7 +49,7 @@ export function jsonBodies(app: FastifyInstance): void {
 /** The admin API's error mapping: AppError codes to statuses, internals of a 5xx hidden. */
 export function adminErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isAppError(error)) {
-    if (error.status >= 500) req.log.error({ err: error }, 'request failed');
+    if (statusOf(error.code) >= 500) req.log.error({ err: error }, 'request failed');
     return sendError(reply, error);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -80,19 +81,4 @@ export function registerPlumbing(app: FastifyInstance): void {
   });
 
   app.setErrorHandler(adminErrorHandler);
-}
-
-const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-/** A known path with a method it does not serve is a 405 with `Allow`, not a 404. */
-export function refuseOtherMethods(app: FastifyInstance, url: string, served: HTTPMethods[]): void {
-  const allow = [...served, ...(served.includes('GET') ? (['HEAD'] as const) : [])].join(', ');
-  app.route({
-    method: ALL_METHODS.filter((m) => !served.includes(m)),
-    url,
-    config: { auth: 'none' },
-    handler: async () => {
-      throw new AppError('METHOD_NOT_ALLOWED', 'Method not allowed', { headers: { allow } });
-    },
-  });
 }

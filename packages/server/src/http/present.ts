@@ -1,7 +1,8 @@
+import type { Balances, ConsumptionCurrency } from '../domain/accounts.js';
 import type { KeyUsage } from '../domain/keys.js';
-import type { ApiKeyRecord } from '../domain/model.js';
-import { numberFromMicros, usageText } from '../domain/money.js';
-import { isoOrNull } from '../domain/time.js';
+import type { Account, ApiKeyRecord, Breach } from '../domain/model.js';
+import type { RateLimitsView } from '../domain/rate-limits.js';
+import { iso, isoOrNull, numberFromMicros, usageText } from './format.js';
 
 /** Domain records to wire shapes: the only place that knows field names, number formats and dates. */
 
@@ -48,5 +49,41 @@ export function createdKey(k: ApiKeyRecord, secret: string) {
     consumptionLimit: consumptionLimits(k),
     limitPeriod: k.limitPeriod,
     modelPrivacy: k.modelPrivacy,
+  };
+}
+
+export function rateLimits(v: RateLimitsView) {
+  return {
+    accessPermitted: v.accessPermitted,
+    apiTier: { id: v.tier, isCharged: true },
+    balances: { USD: numberFromMicros(v.balances.usd), DIEM: numberFromMicros(v.balances.diem) },
+    keyExpiration: isoOrNull(v.keyExpiresAt),
+    nextEpochBegins: iso(v.nextEpochBegins),
+    rateLimits: v.models.map((m) => ({
+      apiModelId: m.modelId,
+      rateLimits: m.limits.map((l) => ({ ...l, resetsAt: iso(l.resetsAt) })),
+    })),
+  };
+}
+
+export function breach(b: Breach) {
+  return {
+    apiKeyId: b.apiKeyId,
+    modelId: b.modelId,
+    rateLimitTier: b.tier,
+    rateLimitType: b.type,
+    timestamp: iso(b.at),
+  };
+}
+
+export function balance(
+  account: Account,
+  b: { balances: Balances; canConsume: boolean; currency: ConsumptionCurrency },
+) {
+  return {
+    canConsume: b.canConsume,
+    consumptionCurrency: b.currency,
+    balances: { diem: numberFromMicros(b.balances.diem), usd: numberFromMicros(b.balances.usd) },
+    diemEpochAllocation: numberFromMicros(account.diemEpochAllocation),
   };
 }

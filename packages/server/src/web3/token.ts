@@ -14,7 +14,7 @@ export const WEB3_TOKEN_TTL_MS = 15 * 60_000;
 const IAT_SKEW_MS = 60_000;
 
 export interface Web3TokenParams {
-  /** The HMAC key: one derived from the server secret for tokens alone (see `web3TokenKey` in routes/web3.ts). */
+  /** The HMAC key: one derived from the server secret for tokens alone (see `web3TokenKey` in web3/adapters.ts). */
   secret: Uint8Array | string;
   clock: Clock;
   issuer: string;

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/domain/clock.js';
 import type { Store } from '../../src/storage/types.js';
 import { bearer, buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
+import type { ManualClock } from '../support/clock.js';
+import { useTestApp } from '../support/fixture.js';
 import { storeFactories } from '../support/stores.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -12,25 +13,11 @@ const json = { 'content-type': 'application/json' };
 for (const factory of storeFactories) {
   const available = await factory.available();
   describe.skipIf(!available)(`admin API on ${factory.name}`, () => {
-    let app: FastifyInstance;
-    let clock: ManualClock;
-    let store: Store;
-    let dispose: () => Promise<void>;
+    const t = useTestApp(factory);
 
-    beforeAll(async () => {
-      const opened = await factory.open();
-      store = opened.store;
-      dispose = opened.dispose;
-      ({ app, clock } = await buildTestApp(store));
-    });
-    afterAll(async () => {
-      await app?.close();
-      await dispose?.();
-    });
-
-    const get = (url: string, secret: string) => app.inject({ method: 'GET', url, headers: bearer(secret) });
+    const get = (url: string, secret: string) => t.app.inject({ method: 'GET', url, headers: bearer(secret) });
     const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, secret: string, body?: unknown, headers = {}) =>
-      app.inject({
+      t.app.inject({
         method,
         url,
         headers: { ...bearer(secret), ...json, ...headers },
@@ -41,7 +28,7 @@ for (const factory of storeFactories) {
 
     describe('POST /api_keys', () => {
       it('creates a key and returns the secret once, with the exact wire shape', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await create(acct, {
           apiKeyType: 'INFERENCE',
           description: 'backend prod',
@@ -84,7 +71,7 @@ for (const factory of storeFactories) {
       });
 
       it('applies defaults, echoes 0 exactly, ignores vcu and rounds limits half up to 6 decimals', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await create(acct, {
           apiKeyType: 'ADMIN',
           description: 'x',
@@ -112,7 +99,7 @@ for (const factory of storeFactories) {
         ['2027-03-04T05:06:07Z', '2027-03-04T05:06:07.000Z'],
         ['2027-03-04T05:06:07.890Z', '2027-03-04T05:06:07.890Z'],
       ])('accepts expiresAt %j', async (expiresAt, echoed) => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await create(acct, { apiKeyType: 'INFERENCE', description: 'e', expiresAt });
         expect(res.statusCode).toBe(200);
         expect(res.json().data.expiresAt).toBe(echoed);
@@ -127,7 +114,7 @@ for (const factory of storeFactories) {
         'tomorrow',
         '2027-03-04T24:00:00Z',
       ])('refuses expiresAt %j with a validation error', async (expiresAt) => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await create(acct, { apiKeyType: 'INFERENCE', description: 'e', expiresAt });
         expect(res.statusCode).toBe(400);
         expect(res.json()).toEqual({
@@ -147,8 +134,8 @@ for (const factory of storeFactories) {
       });
 
       it('refuses an instant already past', async () => {
-        const acct = await newAccount(app);
-        const past = new Date(clock.now() - 1).toISOString();
+        const acct = await newAccount(t);
+        const past = new Date(t.clock.now() - 1).toISOString();
         const res = await create(acct, { apiKeyType: 'INFERENCE', description: 'e', expiresAt: past });
         expect(res.statusCode).toBe(400);
         expect(res.json()).toEqual({
@@ -159,7 +146,7 @@ for (const factory of storeFactories) {
       });
 
       it('is strict: unknown fields, wrong types and out-of-range values are 400s, nothing coerced', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const unknown = await create(acct, { apiKeyType: 'INFERENCE', description: 'd', consumptionLimits: {} });
         expect(unknown.statusCode).toBe(400);
         expect(unknown.json()).toEqual({
@@ -214,11 +201,11 @@ for (const factory of storeFactories) {
             issues: expect.any(Array),
           });
         }
-        expect((await app.services.keys.list(acct.accountId)).length).toBe(1);
+        expect((await t.services.keys.list(acct.accountId)).length).toBe(1);
       });
 
       it('stores unicode and SQL-looking text verbatim', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         for (const description of ["'; DROP TABLE api_keys; --", 'ключ 🔑 鍵', 'Robert"); --', '%_\\']) {
           const res = await create(acct, { apiKeyType: 'INFERENCE', description });
           expect(res.statusCode).toBe(200);
@@ -228,8 +215,8 @@ for (const factory of storeFactories) {
       });
 
       it('limits creation to 20 per minute per account; validation failures and replays do not count', async () => {
-        const acct = await newAccount(app); // its bootstrap ADMIN key is the first create of this minute
-        clock.advance(60_000);
+        const acct = await newAccount(t); // its bootstrap ADMIN key is the first create of this minute
+        t.clock.advance(60_000);
         for (let i = 0; i < 5; i++) expect((await create(acct, { apiKeyType: 'ADMIN' })).statusCode).toBe(400);
         const first = await create(acct, { apiKeyType: 'INFERENCE', description: 'k0' }, { 'idempotency-key': 'once' });
         for (let i = 1; i < 20; i++)
@@ -240,46 +227,46 @@ for (const factory of storeFactories) {
           { 'idempotency-key': 'once' },
         );
         expect(replay.json()).toEqual(first.json());
-        clock.advance(10_000);
+        t.clock.advance(10_000);
         const limited = await create(acct, { apiKeyType: 'INFERENCE', description: 'k20' });
         expect(limited.statusCode).toBe(429);
         expect(limited.json()).toEqual({ error: 'Too many API keys created. Please wait a minute and try again.' });
         expect(limited.headers['retry-after']).toBe('50');
-        clock.advance(50_000);
+        t.clock.advance(50_000);
         expect((await create(acct, { apiKeyType: 'INFERENCE', description: 'k21' })).statusCode).toBe(200);
       });
 
       it('caps an account at 500 active keys; revoked and expired keys do not count', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const ids: string[] = [];
         for (let i = 0; i < 498; i++) {
-          clock.advance(3_001);
-          ids.push((await newKey(app, acct.accountId, { description: `bulk ${i}` })).id);
+          t.clock.advance(3_001);
+          ids.push((await newKey(t, acct.accountId, { description: `bulk ${i}` })).id);
         }
-        clock.advance(3_001);
+        t.clock.advance(3_001);
         const expiring = await create(acct, {
           apiKeyType: 'INFERENCE',
           description: 'soon',
-          expiresAt: new Date(clock.now() + 5_000).toISOString(),
+          expiresAt: new Date(t.clock.now() + 5_000).toISOString(),
         });
         expect(expiring.statusCode).toBe(200);
-        clock.advance(3_001);
+        t.clock.advance(3_001);
         const full = await create(acct, { apiKeyType: 'INFERENCE', description: 'one too many' });
         expect(full.statusCode).toBe(400);
         expect(full.json()).toEqual({ error: 'Maximum of 500 active API keys reached' });
-        clock.advance(3_001); // the expiring key is gone now
+        t.clock.advance(3_001); // the expiring key is gone now
         expect((await create(acct, { apiKeyType: 'INFERENCE', description: 'fits again' })).statusCode).toBe(200);
-        clock.advance(3_001);
+        t.clock.advance(3_001);
         expect((await create(acct, { apiKeyType: 'INFERENCE', description: 'full again' })).statusCode).toBe(400);
         await send('DELETE', `/api/v1/api_keys?id=${ids[0]}`, acct.adminKey);
-        clock.advance(3_001);
+        t.clock.advance(3_001);
         expect((await create(acct, { apiKeyType: 'INFERENCE', description: 'after revoke' })).statusCode).toBe(200);
       });
     });
 
     describe('Idempotency-Key on POST /api_keys', () => {
       it('replays the original response (same id, same secret) and creates nothing more', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const body = { apiKeyType: 'INFERENCE', description: 'idem', consumptionLimit: { usd: 1.5 } };
         const a = await create(acct, body, { 'idempotency-key': 'abc-123' });
         const b = await create(
@@ -289,12 +276,12 @@ for (const factory of storeFactories) {
         );
         expect(a.statusCode).toBe(200);
         expect(b.json()).toEqual(a.json());
-        expect((await app.services.keys.list(acct.accountId)).length).toBe(2);
+        expect((await t.services.keys.list(acct.accountId)).length).toBe(2);
       });
 
       it('answers 409 to the same key with a different body, and scopes keys to the account', async () => {
-        const acct = await newAccount(app);
-        const other = await newAccount(app);
+        const acct = await newAccount(t);
+        const other = await newAccount(t);
         await create(acct, { apiKeyType: 'INFERENCE', description: 'one' }, { 'idempotency-key': 'k' });
         const conflict = await create(
           acct,
@@ -312,15 +299,15 @@ for (const factory of storeFactories) {
       });
 
       it('forgets a key after 24 hours', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const a = await create(acct, { apiKeyType: 'INFERENCE', description: 'day' }, { 'idempotency-key': 'daily' });
-        clock.advance(24 * 3_600_000 + 1);
+        t.clock.advance(24 * 3_600_000 + 1);
         const b = await create(acct, { apiKeyType: 'INFERENCE', description: 'day' }, { 'idempotency-key': 'daily' });
         expect(b.json().data.id).not.toBe(a.json().data.id);
       });
 
       it('refuses an Idempotency-Key over 255 characters', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await create(
           acct,
           { apiKeyType: 'INFERENCE', description: 'd' },
@@ -333,17 +320,17 @@ for (const factory of storeFactories) {
 
     describe('GET /api_keys', () => {
       it('lists active keys newest first with usage, exact shape', async () => {
-        const acct = await newAccount(app);
-        const adminCreatedAt = clock.now();
-        clock.advance(1_000);
-        const limited = await newKey(app, acct.accountId, {
+        const acct = await newAccount(t);
+        const adminCreatedAt = t.clock.now();
+        t.clock.advance(1_000);
+        const limited = await newKey(t, acct.accountId, {
           description: 'limited',
           limitUsd: 12_500_000n,
           limitPeriod: 'MONTH',
         });
-        clock.advance(1_000);
-        const revoked = await newKey(app, acct.accountId, { description: 'revoked' });
-        await app.services.keys.revoke(acct.accountId, revoked.id);
+        t.clock.advance(1_000);
+        const revoked = await newKey(t, acct.accountId, { description: 'revoked' });
+        await t.services.keys.revoke(acct.accountId, revoked.id);
         const res = await get('/api/v1/api_keys', acct.adminKey);
         expect(res.statusCode).toBe(200);
         expect(res.json()).toEqual({
@@ -369,7 +356,7 @@ for (const factory of storeFactories) {
               description: 'Initial admin key',
               createdAt: new Date(adminCreatedAt).toISOString(),
               expiresAt: null,
-              lastUsedAt: new Date(clock.now()).toISOString(),
+              lastUsedAt: new Date(t.clock.now()).toISOString(),
               last6Chars: acct.adminKey.slice(-6),
               consumptionLimits: { usd: null, diem: null, vcu: null },
               limitPeriod: 'EPOCH',
@@ -381,18 +368,18 @@ for (const factory of storeFactories) {
       });
 
       it('reports trailing-seven-day and current-period usage with 4 decimals, and what a key may still spend', async () => {
-        clock.set(Date.UTC(2026, 5, 20, 10));
-        const acct = await newAccount(app);
-        await app.services.accounts.creditUsd(acct.accountId, 500_000_000n);
-        await app.services.accounts.setDiemAllocation(acct.accountId, 10_000_000n);
-        const a = await newKey(app, acct.accountId, { limitUsd: 150_000_000n, limitPeriod: 'MONTH' });
-        const b = await newKey(app, acct.accountId);
+        t.clock.set(Date.UTC(2026, 5, 20, 10));
+        const acct = await newAccount(t);
+        await t.services.accounts.creditUsd(acct.accountId, 500_000_000n);
+        await t.services.accounts.setDiemAllocation(acct.accountId, 10_000_000n);
+        const a = await newKey(t, acct.accountId, { limitUsd: 150_000_000n, limitPeriod: 'MONTH' });
+        const b = await newKey(t, acct.accountId);
         const day = (y: number, m: number, d: number) => Date.UTC(y, m, d) / 86_400_000;
-        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 20), { usd: 1_234_560n, diem: 500_000n });
-        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 14), { usd: 2_000_000n, diem: 0n });
-        await store.recordSpend(acct.accountId, a.id, day(2026, 5, 13), { usd: 100_000_000n, diem: 0n });
-        await store.recordSpend(acct.accountId, a.id, day(2026, 4, 31), { usd: 1_000_000_000n, diem: 0n });
-        await store.recordSpend(acct.accountId, b.id, day(2026, 5, 20), { usd: 50n, diem: 0n });
+        await t.store.recordSpend(acct.accountId, a.id, day(2026, 5, 20), { usd: 1_234_560n, diem: 500_000n });
+        await t.store.recordSpend(acct.accountId, a.id, day(2026, 5, 14), { usd: 2_000_000n, diem: 0n });
+        await t.store.recordSpend(acct.accountId, a.id, day(2026, 5, 13), { usd: 100_000_000n, diem: 0n });
+        await t.store.recordSpend(acct.accountId, a.id, day(2026, 4, 31), { usd: 1_000_000_000n, diem: 0n });
+        await t.store.recordSpend(acct.accountId, b.id, day(2026, 5, 20), { usd: 50n, diem: 0n });
         const got = await get(`/api/v1/api_keys/${a.id}`, acct.adminKey);
         expect(got.json().data.usage).toEqual({ trailingSevenDays: { usd: '3.2346', diem: '0.5000', vcu: '0.0000' } });
         expect(got.json().data.currentPeriodUsage).toEqual({ usd: '103.2346', diem: '0.5000' });
@@ -416,11 +403,11 @@ for (const factory of storeFactories) {
       });
 
       it('pages with page and limit, and validates them', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const ids = [acct.adminKeyId];
         for (let i = 0; i < 4; i++) {
-          clock.advance(1);
-          ids.unshift((await newKey(app, acct.accountId)).id);
+          t.clock.advance(1);
+          ids.unshift((await newKey(t, acct.accountId)).id);
         }
         const page = async (q: string) =>
           (await get(`/api/v1/api_keys?${q}`, acct.adminKey)).json().data.map((k: { id: string }) => k.id);
@@ -438,9 +425,9 @@ for (const factory of storeFactories) {
       });
 
       it('breaks creation-time ties by id', async () => {
-        const acct = await newAccount(app);
-        const a = await newKey(app, acct.accountId);
-        const b = await newKey(app, acct.accountId);
+        const acct = await newAccount(t);
+        const a = await newKey(t, acct.accountId);
+        const b = await newKey(t, acct.accountId);
         const listed = (await get('/api/v1/api_keys', acct.adminKey)).json().data.map((k: { id: string }) => k.id);
         expect(listed).toEqual([acct.adminKeyId, a.id, b.id].sort().reverse());
       });
@@ -448,8 +435,8 @@ for (const factory of storeFactories) {
 
     describe('GET /api_keys/{id}', () => {
       it('returns the key wrapped in data', async () => {
-        const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId, {
+        const acct = await newAccount(t);
+        const key = await newKey(t, acct.accountId, {
           description: 'one',
           limitDiem: 3_000_000n,
           modelPrivacy: 'PRIVATE_TEXT',
@@ -475,13 +462,13 @@ for (const factory of storeFactories) {
       });
 
       it('answers 404 for unknown, malformed, foreign, revoked and expired ids alike', async () => {
-        const acct = await newAccount(app);
-        const other = await newAccount(app);
-        const foreign = await newKey(app, other.accountId);
-        const revoked = await newKey(app, acct.accountId);
-        await app.services.keys.revoke(acct.accountId, revoked.id);
-        const expiring = await newKey(app, acct.accountId, { expiresAt: clock.now() + 10 });
-        clock.advance(10);
+        const acct = await newAccount(t);
+        const other = await newAccount(t);
+        const foreign = await newKey(t, other.accountId);
+        const revoked = await newKey(t, acct.accountId);
+        await t.services.keys.revoke(acct.accountId, revoked.id);
+        const expiring = await newKey(t, acct.accountId, { expiresAt: t.clock.now() + 10 });
+        t.clock.advance(10);
         for (const id of [
           '00000000-0000-4000-8000-000000000000',
           'not-a-uuid',
@@ -500,8 +487,8 @@ for (const factory of storeFactories) {
 
     describe('PATCH /api_keys', () => {
       it('changes only the fields sent and answers without usage', async () => {
-        const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId, { limitUsd: 5_000_000n, limitDiem: 7_000_000n });
+        const acct = await newAccount(t);
+        const key = await newKey(t, acct.accountId, { limitUsd: 5_000_000n, limitDiem: 7_000_000n });
         const res = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
           id: key.id,
           description: 'renamed',
@@ -532,8 +519,8 @@ for (const factory of storeFactories) {
       });
 
       it('sets and removes expiry with "" and null', async () => {
-        const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId);
+        const acct = await newAccount(t);
+        const key = await newKey(t, acct.accountId);
         const set = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id: key.id, expiresAt: '2030-01-01' });
         expect(set.json().data.expiresAt).toBe('2030-01-01T00:00:00.000Z');
         for (const expiresAt of ['', null]) {
@@ -544,9 +531,9 @@ for (const factory of storeFactories) {
       });
 
       it('refuses apiKeyType, a missing id, and unknown/foreign/revoked/expired ids', async () => {
-        const acct = await newAccount(app);
-        const other = await newAccount(app);
-        const key = await newKey(app, acct.accountId);
+        const acct = await newAccount(t);
+        const other = await newAccount(t);
+        const key = await newKey(t, acct.accountId);
         const typeChange = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id: key.id, apiKeyType: 'ADMIN' });
         expect(typeChange.statusCode).toBe(400);
         expect(typeChange.json().issues).toEqual([
@@ -558,28 +545,28 @@ for (const factory of storeFactories) {
           _errors: [],
           id: { _errors: ['Invalid input: expected string, received undefined'] },
         });
-        const foreign = await newKey(app, other.accountId);
-        const revoked = await newKey(app, acct.accountId);
-        await app.services.keys.revoke(acct.accountId, revoked.id);
-        const expired = await newKey(app, acct.accountId, { expiresAt: clock.now() + 1 });
-        clock.advance(1);
+        const foreign = await newKey(t, other.accountId);
+        const revoked = await newKey(t, acct.accountId);
+        await t.services.keys.revoke(acct.accountId, revoked.id);
+        const expired = await newKey(t, acct.accountId, { expiresAt: t.clock.now() + 1 });
+        t.clock.advance(1);
         for (const id of [foreign.id, revoked.id, expired.id, '00000000-0000-4000-8000-000000000000', 'nope']) {
           const res = await send('PATCH', '/api/v1/api_keys', acct.adminKey, { id, description: 'hijack' });
           expect(res.statusCode, id).toBe(404);
           expect(res.json()).toEqual({ error: 'API key not found' });
         }
-        expect((await app.services.keys.get(other.accountId, foreign.id)).description).toBe('inference key');
+        expect((await t.services.keys.get(other.accountId, foreign.id)).description).toBe('inference key');
       });
 
       it('refuses to let the last active ADMIN key expire', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
           id: acct.adminKeyId,
           expiresAt: '2030-01-01',
         });
         expect(res.statusCode).toBe(409);
         expect(res.json()).toEqual({ error: 'Cannot revoke the last active ADMIN key of this account' });
-        await newKey(app, acct.accountId, { type: 'ADMIN' });
+        await newKey(t, acct.accountId, { type: 'ADMIN' });
         const ok = await send('PATCH', '/api/v1/api_keys', acct.adminKey, {
           id: acct.adminKeyId,
           expiresAt: '2030-01-01',
@@ -590,9 +577,9 @@ for (const factory of storeFactories) {
 
     describe('DELETE /api_keys', () => {
       it('revokes by query or by body (the query wins); the key stops authenticating at once', async () => {
-        const acct = await newAccount(app);
-        const a = await newKey(app, acct.accountId);
-        const b = await newKey(app, acct.accountId);
+        const acct = await newAccount(t);
+        const a = await newKey(t, acct.accountId);
+        const b = await newKey(t, acct.accountId);
         expect((await get('/api/v1/api_keys/rate_limits', a.secret)).statusCode).toBe(200);
         const byQuery = await send('DELETE', `/api/v1/api_keys?id=${a.id}`, acct.adminKey, { id: b.id });
         expect(byQuery.statusCode).toBe(200);
@@ -610,9 +597,9 @@ for (const factory of storeFactories) {
       });
 
       it('accepts an empty body with a JSON content type (common client behaviour)', async () => {
-        const acct = await newAccount(app);
-        const a = await newKey(app, acct.accountId);
-        const res = await app.inject({
+        const acct = await newAccount(t);
+        const a = await newKey(t, acct.accountId);
+        const res = await t.app.inject({
           method: 'DELETE',
           url: `/api/v1/api_keys?id=${a.id}`,
           headers: { ...bearer(acct.adminKey), ...json },
@@ -622,8 +609,8 @@ for (const factory of storeFactories) {
       });
 
       it('needs an id, and answers 404 for foreign ids', async () => {
-        const acct = await newAccount(app);
-        const other = await newAccount(app);
+        const acct = await newAccount(t);
+        const other = await newAccount(t);
         const none = await send('DELETE', '/api/v1/api_keys', acct.adminKey);
         expect(none.statusCode).toBe(400);
         expect(none.json()).toEqual({
@@ -644,11 +631,11 @@ for (const factory of storeFactories) {
       });
 
       it('refuses to revoke the last active ADMIN key', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await send('DELETE', `/api/v1/api_keys?id=${acct.adminKeyId}`, acct.adminKey);
         expect(res.statusCode).toBe(409);
         expect(res.json()).toEqual({ error: 'Cannot revoke the last active ADMIN key of this account' });
-        const second = await newKey(app, acct.accountId, { type: 'ADMIN' });
+        const second = await newKey(t, acct.accountId, { type: 'ADMIN' });
         expect((await send('DELETE', `/api/v1/api_keys?id=${acct.adminKeyId}`, second.secret)).statusCode).toBe(200);
         expect((await send('DELETE', `/api/v1/api_keys?id=${second.id}`, second.secret)).statusCode).toBe(409);
       });
@@ -656,9 +643,9 @@ for (const factory of storeFactories) {
 
     describe('GET /api_keys/rate_limits', () => {
       it('describes the calling key, for any key type', async () => {
-        const acct = await newAccount(app);
-        await app.services.accounts.creditUsd(acct.accountId, 25_000_000n);
-        const key = await newKey(app, acct.accountId, { limitUsd: 10_000_000n, expiresAt: Date.UTC(2030, 0, 1) });
+        const acct = await newAccount(t);
+        await t.services.accounts.creditUsd(acct.accountId, 25_000_000n);
+        const key = await newKey(t, acct.accountId, { limitUsd: 10_000_000n, expiresAt: Date.UTC(2030, 0, 1) });
         const res = await get('/api/v1/api_keys/rate_limits', key.secret);
         expect(res.statusCode).toBe(200);
         const data = res.json().data;
@@ -667,7 +654,7 @@ for (const factory of storeFactories) {
           apiTier: { id: 'paid', isCharged: true },
           balances: { USD: 10, DIEM: 0 },
           keyExpiration: '2030-01-01T00:00:00.000Z',
-          nextEpochBegins: new Date(Math.floor(clock.now() / 86_400_000 + 1) * 86_400_000).toISOString(),
+          nextEpochBegins: new Date(Math.floor(t.clock.now() / 86_400_000 + 1) * 86_400_000).toISOString(),
         });
         expect(data.rateLimits[0]).toEqual({
           apiModelId: 'venice-uncensored',
@@ -677,22 +664,26 @@ for (const factory of storeFactories) {
               amount: 50,
               used: 0,
               remaining: 50,
-              resetsAt: new Date(Math.floor(clock.now() / 60_000 + 1) * 60_000).toISOString(),
+              resetsAt: new Date(Math.floor(t.clock.now() / 60_000 + 1) * 60_000).toISOString(),
             },
             { type: 'RPD', amount: 20000, used: 0, remaining: 20000, resetsAt: data.nextEpochBegins },
             { type: 'TPM', amount: 1000000, used: 0, remaining: 1000000, resetsAt: expect.stringMatching(ISO) },
           ],
         });
-        expect(data.rateLimits.map((m: { apiModelId: string }) => m.apiModelId)).toEqual(
-          app.services && ['venice-uncensored', 'llama-3.3-70b', 'qwen3-4b', 'grok-41-fast', 'text-embedding-bge-m3'],
-        );
+        expect(data.rateLimits.map((m: { apiModelId: string }) => m.apiModelId)).toEqual([
+          'venice-uncensored',
+          'llama-3.3-70b',
+          'qwen3-4b',
+          'grok-41-fast',
+          'text-embedding-bge-m3',
+        ]);
         const admin = (await get('/api/v1/api_keys/rate_limits', acct.adminKey)).json().data;
         expect(admin.balances).toEqual({ USD: 25, DIEM: 0 });
         expect(admin.keyExpiration).toBeNull();
       });
 
       it('reports no access without spendable balance', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const res = await get('/api/v1/api_keys/rate_limits', acct.adminKey);
         expect(res.json().data).toMatchObject({ accessPermitted: false, balances: { USD: 0, DIEM: 0 } });
       });
@@ -700,14 +691,14 @@ for (const factory of storeFactories) {
 
     describe('GET /api_keys/rate_limits/log', () => {
       it('lists the last 50 breaches of the account, newest first', async () => {
-        const acct = await newAccount(app);
-        const other = await newAccount(app);
+        const acct = await newAccount(t);
+        const other = await newAccount(t);
         expect((await get('/api/v1/api_keys/rate_limits/log', acct.adminKey)).json()).toEqual({
           object: 'list',
           data: [],
         });
         for (let i = 0; i < 55; i++) {
-          await store.recordBreach({
+          await t.store.recordBreach({
             id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
             accountId: acct.accountId,
             apiKeyId: acct.adminKeyId,
@@ -717,7 +708,7 @@ for (const factory of storeFactories) {
             at: Date.UTC(2026, 0, 1) + i * 1000,
           });
         }
-        await store.recordBreach({
+        await t.store.recordBreach({
           id: 'x',
           accountId: other.accountId,
           apiKeyId: other.adminKeyId,
@@ -742,7 +733,7 @@ for (const factory of storeFactories) {
 
     describe('GET /billing/balance', () => {
       it('reports balances, currency and whether the account can consume', async () => {
-        const acct = await newAccount(app);
+        const acct = await newAccount(t);
         const balance = () => get('/api/v1/billing/balance', acct.adminKey).then((r) => r.json());
         expect(await balance()).toEqual({
           canConsume: false,
@@ -750,16 +741,16 @@ for (const factory of storeFactories) {
           balances: { diem: 0, usd: 0 },
           diemEpochAllocation: 0,
         });
-        await app.services.accounts.creditUsd(acct.accountId, 99_999n);
+        await t.services.accounts.creditUsd(acct.accountId, 99_999n);
         expect(await balance()).toEqual({
           canConsume: false,
           consumptionCurrency: 'USD',
           balances: { diem: 0, usd: 0.099999 },
           diemEpochAllocation: 0,
         });
-        await app.services.accounts.creditUsd(acct.accountId, 1n);
+        await t.services.accounts.creditUsd(acct.accountId, 1n);
         expect((await balance()).canConsume).toBe(true);
-        await app.services.accounts.setDiemAllocation(acct.accountId, 100_000_000n);
+        await t.services.accounts.setDiemAllocation(acct.accountId, 100_000_000n);
         expect(await balance()).toEqual({
           canConsume: true,
           consumptionCurrency: 'DIEM',
@@ -771,12 +762,12 @@ for (const factory of storeFactories) {
 
     describe('key lifetime', () => {
       it('an expiring key vanishes and stops authenticating at its instant', async () => {
-        const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId, { expiresAt: clock.now() + 1_000 });
-        clock.advance(999);
+        const acct = await newAccount(t);
+        const key = await newKey(t, acct.accountId, { expiresAt: t.clock.now() + 1_000 });
+        t.clock.advance(999);
         expect((await get('/api/v1/api_keys/rate_limits', key.secret)).statusCode).toBe(200);
         expect((await get(`/api/v1/api_keys/${key.id}`, acct.adminKey)).statusCode).toBe(200);
-        clock.advance(1);
+        t.clock.advance(1);
         expect((await get('/api/v1/api_keys/rate_limits', key.secret)).json()).toEqual({
           error: 'Authentication failed',
         });
@@ -786,17 +777,17 @@ for (const factory of storeFactories) {
       });
 
       it('records lastUsedAt at most once a minute', async () => {
-        const acct = await newAccount(app);
-        const key = await newKey(app, acct.accountId);
+        const acct = await newAccount(t);
+        const key = await newKey(t, acct.accountId);
         const lastUsed = async () => (await get(`/api/v1/api_keys/${key.id}`, acct.adminKey)).json().data.lastUsedAt;
         expect(await lastUsed()).toBeNull();
-        const t0 = clock.now();
+        const t0 = t.clock.now();
         await get('/api/v1/api_keys/rate_limits', key.secret);
         expect(await lastUsed()).toBe(new Date(t0).toISOString());
-        clock.advance(59_999);
+        t.clock.advance(59_999);
         await get('/api/v1/api_keys/rate_limits', key.secret);
         expect(await lastUsed()).toBe(new Date(t0).toISOString());
-        clock.advance(1);
+        t.clock.advance(1);
         await get('/api/v1/api_keys/rate_limits', key.secret);
         expect(await lastUsed()).toBe(new Date(t0 + 60_000).toISOString());
       });

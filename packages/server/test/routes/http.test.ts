@@ -1,30 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, buildTestApp, newAccount, type TestAccount } from '../support/app.js';
+import { useTestApp } from '../support/fixture.js';
 import { sqliteFactory } from '../support/stores.js';
 
 /** Transport-level behaviour is the same on every engine: these run on SQLite. */
 describe('HTTP edge cases', () => {
-  let app: FastifyInstance;
+  const t = useTestApp(sqliteFactory);
   let acct: TestAccount;
-  let dispose: () => Promise<void>;
-
   beforeAll(async () => {
-    const opened = await sqliteFactory.open();
-    dispose = opened.dispose;
-    ({ app } = await buildTestApp(opened.store));
-    acct = await newAccount(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await dispose?.();
+    acct = await newAccount(t);
   });
 
   const post = (
     payload: string | Buffer,
     headers: Record<string, string> = { 'content-type': 'application/json' },
     method: 'POST' | 'PATCH' = 'POST',
-  ) => app.inject({ method, url: '/api/v1/api_keys', headers: { ...bearer(acct.adminKey), ...headers }, payload });
+  ) => t.app.inject({ method, url: '/api/v1/api_keys', headers: { ...bearer(acct.adminKey), ...headers }, payload });
 
   it('answers malformed JSON with the contract message', async () => {
     for (const payload of ['{', '{"apiKeyType":}', 'undefined', "{'a':1}", '\u0000', '[1,]']) {
@@ -48,7 +40,7 @@ describe('HTTP edge cases', () => {
         expect(res.json()).toEqual({ error: "'Content-Type' must be 'application/json'" });
       }
     }
-    const none = await app.inject({
+    const none = await t.app.inject({
       method: 'POST',
       url: '/api/v1/api_keys',
       headers: bearer(acct.adminKey),
@@ -65,7 +57,7 @@ describe('HTTP edge cases', () => {
   });
 
   it('treats an empty body as no body, whatever the content type', async () => {
-    const list = await app.inject({
+    const list = await t.app.inject({
       method: 'GET',
       url: '/api/v1/api_keys',
       headers: { ...bearer(acct.adminKey), 'content-type': 'application/json' },
@@ -92,7 +84,7 @@ describe('HTTP edge cases', () => {
   });
 
   it('answers unknown paths with 404 and known paths with a wrong method with 405', async () => {
-    const unknown = await app.inject({ method: 'GET', url: '/api/v1/nope' });
+    const unknown = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: 'Not found' });
     for (const [method, url, allow] of [
@@ -102,7 +94,7 @@ describe('HTTP edge cases', () => {
       ['POST', '/api/v1/billing/balance', 'GET, HEAD'],
       ['DELETE', '/api/v1/api_keys/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
     ] as const) {
-      const res = await app.inject({ method, url });
+      const res = await t.app.inject({ method, url });
       expect(res.statusCode, `${method} ${url}`).toBe(405);
       expect(res.json()).toEqual({ error: 'Method not allowed' });
       expect(res.headers.allow).toBe(allow);
@@ -110,15 +102,15 @@ describe('HTTP edge cases', () => {
   });
 
   it('gives every response a request id, echoing a sane one from the caller', async () => {
-    const minted = await app.inject({ method: 'GET', url: '/api/v1/nope' });
+    const minted = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
     expect(minted.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const echoed = await app.inject({
+    const echoed = await t.app.inject({
       method: 'GET',
       url: '/api/v1/api_keys',
       headers: { 'x-request-id': 'trace-42' },
     });
     expect(echoed.headers['x-request-id']).toBe('trace-42');
-    const refused = await app.inject({
+    const refused = await t.app.inject({
       method: 'GET',
       url: '/api/v1/api_keys',
       headers: { 'x-request-id': 'bad id\twith spaces' },
@@ -143,13 +135,13 @@ describe('HTTP edge cases', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const before = (await app.services.keys.list(acct.accountId)).length;
+    const before = (await t.services.keys.list(acct.accountId)).length;
     let created = 0;
     for (let i = 0; i < 300; i++) {
       const body: Record<string, unknown> = {};
       for (let f = rand(4); f > 0; f--) body[fields[rand(fields.length)] as string] = values[rand(values.length)];
       for (const method of ['POST', 'PATCH', 'DELETE'] as const) {
-        const res = await app.inject({
+        const res = await t.app.inject({
           method,
           url: '/api/v1/api_keys',
           headers: { ...bearer(acct.adminKey), 'content-type': 'application/json' },
@@ -161,6 +153,6 @@ describe('HTTP edge cases', () => {
       }
     }
     expect(created).toBe(0);
-    expect((await app.services.keys.list(acct.accountId)).length).toBe(before);
+    expect((await t.services.keys.list(acct.accountId)).length).toBe(before);
   });
 });

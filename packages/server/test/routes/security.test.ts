@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/domain/clock.js';
 import { buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
+import type { ManualClock } from '../support/clock.js';
+import { useTestApp } from '../support/fixture.js';
 import { storeFactories } from '../support/stores.js';
 
 interface RouteCase {
@@ -62,9 +63,7 @@ const ROUTES: Record<string, RouteCase> = {
 for (const factory of storeFactories) {
   const available = await factory.available();
   describe.skipIf(!available)(`security matrix on ${factory.name}`, () => {
-    let app: FastifyInstance;
-    let clock: ManualClock;
-    let dispose: () => Promise<void>;
+    const t = useTestApp(factory);
     let acct: TestAccount;
     let other: TestAccount;
     let inference: string;
@@ -73,27 +72,20 @@ for (const factory of storeFactories) {
     let foreignKeyId: string;
 
     beforeAll(async () => {
-      const opened = await factory.open();
-      dispose = opened.dispose;
-      ({ app, clock } = await buildTestApp(opened.store));
-      acct = await newAccount(app);
-      other = await newAccount(app);
-      inference = (await newKey(app, acct.accountId)).secret;
-      const r = await newKey(app, acct.accountId, { type: 'ADMIN' });
-      await app.services.keys.revoke(acct.accountId, r.id);
+      acct = await newAccount(t);
+      other = await newAccount(t);
+      inference = (await newKey(t, acct.accountId)).secret;
+      const r = await newKey(t, acct.accountId, { type: 'ADMIN' });
+      await t.services.keys.revoke(acct.accountId, r.id);
       revoked = r.secret;
-      expired = (await newKey(app, acct.accountId, { type: 'ADMIN', expiresAt: clock.now() + 1 })).secret;
-      clock.advance(1);
-      foreignKeyId = (await newKey(app, other.accountId, { description: 'untouchable' })).id;
-    });
-    afterAll(async () => {
-      await app?.close();
-      await dispose?.();
+      expired = (await newKey(t, acct.accountId, { type: 'ADMIN', expiresAt: t.clock.now() + 1 })).secret;
+      t.clock.advance(1);
+      foreignKeyId = (await newKey(t, other.accountId, { description: 'untouchable' })).id;
     });
 
     const call = (route: RouteCase, authorization: string | undefined) => {
       const { url, body } = route.request({ own: acct.adminKeyId, foreign: foreignKeyId });
-      return app.inject({
+      return t.app.inject({
         method: route.method,
         url,
         headers: {
@@ -139,7 +131,7 @@ for (const factory of storeFactories) {
             const res = await call(route, `Bearer ${acct.adminKey}`);
             expect(res.statusCode).toBe(404);
             expect(res.json()).toEqual({ error: 'API key not found' });
-            expect((await app.services.keys.get(other.accountId, foreignKeyId)).description).toBe('untouchable');
+            expect((await t.services.keys.get(other.accountId, foreignKeyId)).description).toBe('untouchable');
           });
         } else {
           it('serves the owner', async () => {
@@ -152,7 +144,7 @@ for (const factory of storeFactories) {
     }
 
     it('accepts the scheme case-insensitively', async () => {
-      const res = await app.inject({
+      const res = await t.app.inject({
         method: 'GET',
         url: '/api/v1/api_keys',
         headers: { authorization: `bearer ${acct.adminKey}` },

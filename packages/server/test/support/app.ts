@@ -2,11 +2,13 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type ConfigFile, resolveConfig } from '../../src/config.js';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
-import type { LimitCounters } from '../../src/domain/ports/counters.js';
 import { createAccountWithAdminKey } from '../../src/domain/bootstrap.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import type { NewKeyInput } from '../../src/domain/keys.js';
+import { type NewKeyInput, withKeyDefaults } from '../../src/domain/keys.js';
+import type { LimitCounters } from '../../src/domain/ports/counters.js';
+import { buildRuntime } from '../../src/runtime.js';
+import type { Services } from '../../src/services.js';
 import type { Store } from '../../src/storage/types.js';
+import { ManualClock } from './clock.js';
 
 export const SERVER_SECRET = new TextEncoder().encode('test-server-secret-0123456789abcdef');
 
@@ -15,6 +17,7 @@ export interface TestApp {
   clock: ManualClock;
   store: Store;
   counters: LimitCounters;
+  services: Services;
 }
 
 export async function buildTestApp(
@@ -24,15 +27,9 @@ export async function buildTestApp(
   const clock = options.clock ?? new ManualClock();
   const counters = options.counters ?? new MemoryLimitCounters();
   const config = resolveConfig(options.config ?? {}, {});
-  const app = await buildApp({
-    config,
-    store,
-    counters,
-    clock,
-    serverSecret: SERVER_SECRET,
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
-  return { app, clock, store, counters };
+  const runtime = buildRuntime({ config, store, counters, clock, serverSecret: SERVER_SECRET });
+  const app = await buildApp({ ...runtime, ...(options.logger ? { logger: options.logger } : {}) });
+  return { app, clock, store, counters, services: runtime.services };
 }
 
 export interface TestAccount {
@@ -41,25 +38,17 @@ export interface TestAccount {
   adminKeyId: string;
 }
 
-export async function newAccount(app: FastifyInstance): Promise<TestAccount> {
-  const { account, created } = await createAccountWithAdminKey(app.services.accounts, app.services.keys);
+export async function newAccount(t: Pick<TestApp, 'services'>): Promise<TestAccount> {
+  const { account, created } = await createAccountWithAdminKey(t.services.accounts, t.services.keys);
   return { accountId: account.id, adminKey: created.secret, adminKeyId: created.key.id };
 }
 
-export const inferenceInput = (over: Partial<NewKeyInput> = {}): NewKeyInput => ({
-  type: 'INFERENCE',
-  description: 'inference key',
-  expiresAt: null,
-  limitUsd: null,
-  limitDiem: null,
-  limitPeriod: 'EPOCH',
-  modelPrivacy: 'ALL',
-  ...over,
-});
+export const inferenceInput = (over: Partial<NewKeyInput> = {}): NewKeyInput =>
+  withKeyDefaults({ type: 'INFERENCE', description: 'inference key', ...over });
 
 /** A key made directly through the domain, for tests whose subject is something else. */
-export async function newKey(app: FastifyInstance, accountId: string, over: Partial<NewKeyInput> = {}) {
-  const created = await app.services.keys.create(accountId, inferenceInput(over));
+export async function newKey(t: Pick<TestApp, 'services'>, accountId: string, over: Partial<NewKeyInput> = {}) {
+  const created = await t.services.keys.create(accountId, inferenceInput(over));
   return { id: created.key.id, secret: created.secret };
 }
 

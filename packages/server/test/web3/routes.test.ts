@@ -4,8 +4,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startLocalChain } from '../../../../tests/support/evm/index.js';
 import type { ConfigFile } from '../../src/config.js';
-import { WEB3_TOKEN_AUDIENCE, WEB3_TOKEN_ISSUER, web3TokenKey } from '../../src/routes/web3.js';
 import type { Store } from '../../src/storage/types.js';
+import { WEB3_TOKEN_AUDIENCE, WEB3_TOKEN_ISSUER, web3TokenKey } from '../../src/web3/adapters.js';
 import { bearer, buildTestApp, SERVER_SECRET, type TestApp } from '../support/app.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -43,7 +43,14 @@ for (const factory of storeFactories) {
         config: {
           ...config,
           limits: { web3RequestsPerMinutePerClient: 100_000, ...config.limits },
-          web3: { enabled: true, rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1', ...config.web3 },
+          web3: {
+            enabled: true,
+            rpcUrl: chain.url,
+            chainId: 8453,
+            tokenAddress: token,
+            minBalance: '1',
+            ...config.web3,
+          },
         },
       });
       apps.push(t);

@@ -9,3 +9,10 @@ export interface Web3TokenTx {
   /** Marks a web3 token used; false when it already was. Rolled back with the transaction. */
   useWeb3Token(jti: string, at: number, expiresAt: number): Promise<boolean>;
 }
+
+/** The signed, short-lived challenge a wallet signs: issued and checked by the server alone. */
+export interface Web3Challenges {
+  issue(): Promise<{ token: string }>;
+  /** The token's id and expiry, or AppError('BAD_REQUEST') with the wire's message (malformed, signature, expiry, claims). */
+  verify(token: string): Promise<{ jti: string; expiresAtMs: number }>;
+}

@@ -1,26 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Config } from '../config.js';
-import type { AccountService } from '../domain/accounts.js';
-import type { Clock } from '../domain/clock.js';
-import type { KeyService, NewKeyInput } from '../domain/keys.js';
-import type { ApiKeyChanges } from '../domain/model.js';
-import { numberFromMicros } from '../domain/money.js';
-import type { LimitCounters } from '../domain/ports/counters.js';
-import { accountModelLimits } from '../domain/rate-limits.js';
-import { iso, isoOrNull, nextEpochBegins } from '../domain/time.js';
-import { callerOf } from '../http/auth.js';
-import { refuseOtherMethods } from '../http/plumbing.js';
-import * as present from '../http/present.js';
-import { createKeyBody, deleteKeyInput, idempotencyKeyHeader, listQuery, updateKeyBody } from '../http/schemas.js';
-import { fieldInvalid, parseWith } from '../http/validation.js';
+import type { AccountService } from '../../../domain/accounts.js';
+import type { Clock } from '../../../domain/clock.js';
+import { type KeyService, type NewKeyInput, withKeyDefaults } from '../../../domain/keys.js';
+import type { ApiKeyChanges } from '../../../domain/model.js';
+import type { RateLimitService } from '../../../domain/rate-limits.js';
+import { callerOf } from '../../auth.js';
+import * as present from '../../present.js';
+import { createKeyBody, deleteKeyInput, idempotencyKeyHeader, listQuery, updateKeyBody } from '../../schemas.js';
+import { fieldInvalid, parseWith } from '../../validation.js';
 
 export interface ApiKeyRouteDeps {
   keys: KeyService;
   accounts: AccountService;
-  counters: LimitCounters;
+  rateLimits: RateLimitService;
   clock: Clock;
-  config: Pick<Config, 'models'>;
 }
 
 type KeySettings = Pick<
@@ -34,21 +28,21 @@ export function futureExpiry(expiresAt: number | null | undefined, now: number):
     throw fieldInvalid(['expiresAt'], 'Expiry must be in the future');
 }
 
-/** Create-side defaults, shared by POST /api_keys and the web3 mint. */
+/** A create body (POST /api_keys or the web3 mint) as the domain's input. */
 export function newKeyInput(
   body: KeySettings & { apiKeyType: NewKeyInput['type']; description: string },
   now: number,
 ): NewKeyInput {
   futureExpiry(body.expiresAt, now);
-  return {
+  return withKeyDefaults({
     type: body.apiKeyType,
     description: body.description,
-    expiresAt: body.expiresAt ?? null,
-    limitUsd: body.consumptionLimit?.usd ?? null,
-    limitDiem: body.consumptionLimit?.diem ?? null,
-    limitPeriod: body.limitPeriod ?? 'EPOCH',
-    modelPrivacy: body.modelPrivacy ?? 'ALL',
-  };
+    expiresAt: body.expiresAt,
+    limitUsd: body.consumptionLimit?.usd,
+    limitDiem: body.consumptionLimit?.diem,
+    limitPeriod: body.limitPeriod,
+    modelPrivacy: body.modelPrivacy,
+  });
 }
 
 function idempotencyKeyOf(req: FastifyRequest): string | undefined {
@@ -58,7 +52,7 @@ function idempotencyKeyOf(req: FastifyRequest): string | undefined {
 }
 
 export function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRouteDeps): void {
-  const { keys, accounts, counters, clock } = deps;
+  const { keys, accounts, rateLimits, clock } = deps;
 
   app.get('/api/v1/api_keys', async (req) => {
     const { account } = callerOf(req);
@@ -102,45 +96,15 @@ export function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRouteDeps): void 
     await keys.revoke(account.id, id);
     return { success: true };
   });
-  refuseOtherMethods(app, '/api/v1/api_keys', ['GET', 'POST', 'PATCH', 'DELETE']);
 
   app.get('/api/v1/api_keys/rate_limits', { config: { auth: 'any' } }, async (req) => {
-    const { key, account } = callerOf(req);
-    const now = clock.now();
-    const fresh = await accounts.get(account.id);
-    const spendable = await accounts.spendableByKey(fresh, key);
-    const models = await accountModelLimits(counters, deps.config.models, fresh.tier, fresh.id, now);
-    return {
-      data: {
-        accessPermitted: spendable.accessPermitted,
-        apiTier: { id: fresh.tier, isCharged: true },
-        balances: { USD: numberFromMicros(spendable.usd), DIEM: numberFromMicros(spendable.diem) },
-        keyExpiration: isoOrNull(key.expiresAt),
-        nextEpochBegins: iso(nextEpochBegins(now)),
-        rateLimits: models.map((m) => ({
-          apiModelId: m.modelId,
-          rateLimits: m.limits.map((l) => ({ ...l, resetsAt: iso(l.resetsAt) })),
-        })),
-      },
-    };
+    return { data: present.rateLimits(await rateLimits.view(callerOf(req))) };
   });
-  refuseOtherMethods(app, '/api/v1/api_keys/rate_limits', ['GET']);
 
   app.get('/api/v1/api_keys/rate_limits/log', async (req) => {
-    const { account } = callerOf(req);
-    const breaches = await accounts.recentBreaches(account.id);
-    return {
-      object: 'list',
-      data: breaches.map((b) => ({
-        apiKeyId: b.apiKeyId,
-        modelId: b.modelId,
-        rateLimitTier: b.tier,
-        rateLimitType: b.type,
-        timestamp: iso(b.at),
-      })),
-    };
+    const breaches = await accounts.recentBreaches(callerOf(req).account.id);
+    return { object: 'list', data: breaches.map(present.breach) };
   });
-  refuseOtherMethods(app, '/api/v1/api_keys/rate_limits/log', ['GET']);
 
   app.get('/api/v1/api_keys/:id', async (req) => {
     const { account } = callerOf(req);
@@ -149,5 +113,4 @@ export function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRouteDeps): void 
     const usage = await keys.usage(account.id, [key]);
     return { data: present.apiKey(key, usage.get(key.id)) };
   });
-  refuseOtherMethods(app, '/api/v1/api_keys/:id', ['GET']);
 }

@@ -1,0 +1,26 @@
+/** Wire formats of numbers and instants: money is bigint micro-units and time epoch ms until here. */
+
+/** Fixed-point text of micro-units with `places` decimals (≤ 6), rounded half up. */
+export function formatMicros(micros: bigint, places = 6): string {
+  const negative = micros < 0n;
+  let abs = negative ? -micros : micros;
+  const drop = 10n ** BigInt(6 - places);
+  if (drop > 1n) abs = (abs + drop / 2n) / drop;
+  const scale = 10n ** BigInt(places);
+  const whole = abs / scale;
+  const frac = (abs % scale).toString().padStart(places, '0');
+  return `${negative ? '-' : ''}${whole}${places > 0 ? `.${frac}` : ''}`;
+}
+
+/** Micro-units as a JSON number (limits, balances). */
+export function numberFromMicros(micros: bigint): number {
+  return Number(formatMicros(micros));
+}
+
+/** Usage figures on the wire: strings with exactly 4 decimals. */
+export function usageText(micros: bigint): string {
+  return formatMicros(micros, 4);
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
