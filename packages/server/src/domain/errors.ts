@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
+  | 'UPSTREAM_FAILED'
+  | 'UPSTREAM_TIMEOUT'
   | 'INTERNAL';
 
 export interface AppErrorOptions {
