@@ -63,7 +63,15 @@ async function expectAccessible(name: string): Promise<void> {
 
 /** At 375 px nothing may scroll sideways. */
 async function expectNoHorizontalScroll(name: string): Promise<void> {
-  const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: innerWidth }));
+  const widths = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    view: innerWidth,
+    widest: [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > innerWidth)
+      .map((e) => `${e.tagName}.${e.className}`)
+      .slice(0, 8),
+  }));
+  if (widths.scroll > widths.view) console.log(`too wide on ${name}:`, widths.widest);
   expect(widths.scroll, `horizontal scroll on the ${name} page`).toBeLessThanOrEqual(widths.view);
 }
 
@@ -101,7 +109,22 @@ describe('the built dashboard', () => {
   });
 });
 
+/** Whether H3's gateway routes are there: before they are, the usage flows cannot run (and CI must not skip them). */
+async function gatewayServed(): Promise<boolean> {
+  const status = await chat(server.adminKey, 'dash-chat');
+  if (status !== 404) return true;
+  if (process.env.CI) throw new Error('the gateway (POST /api/v1/chat/completions) is not served');
+  console.warn('SKIPPED: the gateway is not served yet (POST /api/v1/chat/completions → 404)');
+  return false;
+}
+
+const row = (description: string) =>
+  page.locator('tr', { has: page.getByRole('link', { name: description, exact: true }) });
+const usageOf = (description: string) => row(description).locator('.usage').first();
+
 describe('the dashboard in Chromium against the real server', () => {
+  let created: { secret: string; description: string } | undefined;
+
   it('refuses a wrong key at sign-in with the server’s words', async () => {
     await page.goto(dashboardUrl());
     await expectAccessible('sign-in');
@@ -118,5 +141,202 @@ describe('the dashboard in Chromium against the real server', () => {
       cookie: document.cookie,
     }));
     expect(storage).toEqual({ session: [server.adminKey], local: 0, cookie: '' });
+  });
+
+  it('creates a key with every field and shows its secret once, with a copy button, never after a reload', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const form = page.locator('#create-key');
+    await form.getByLabel('Type').selectOption('INFERENCE');
+    await form.getByLabel('Description').fill('dash e2e');
+    await form.getByLabel(/Expires on/).fill('2099-06-30');
+    await form.getByLabel(/USD limit/).fill('0.5');
+    await form.getByLabel(/DIEM limit/).fill('3');
+    await form.getByLabel('Limit period').selectOption('EPOCH');
+    await form.getByLabel('Model privacy').selectOption('PRIVATE_TEXT');
+    await form.getByRole('button', { name: 'Create key' }).click();
+
+    const secretBox = page.getByLabel('Secret of the new key');
+    const secret = await secretBox.inputValue();
+    expect(secret).toMatch(/^VENICE_INFERENCE_KEY_[A-Za-z0-9]{44}$/);
+    await expect(page.getByText('cannot be shown again').count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    created = { secret, description: 'dash e2e' };
+
+    const listed = (await venice.apiKeys.list()).find((k) => k.description === 'dash e2e');
+    expect(listed).toMatchObject({
+      apiKeyType: 'INFERENCE',
+      expiresAt: '2099-06-30T00:00:00.000Z',
+      consumptionLimits: { usd: 0.5, diem: 3 },
+      limitPeriod: 'EPOCH',
+      modelPrivacy: 'PRIVATE_TEXT',
+      last6Chars: secret.slice(-6),
+    });
+    await expect(row('dash e2e').textContent()).resolves.toContain(`…${secret.slice(-6)}`);
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await row('dash e2e').waitFor();
+    expect(await page.getByLabel('Secret of the new key').count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(secret);
+  });
+
+  it('edits the key’s limit on its page', async () => {
+    await page.getByRole('link', { name: 'dash e2e', exact: true }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await expectAccessible('key');
+    await page.getByLabel(/USD limit/).fill('0.25');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    const key = (await venice.apiKeys.list()).find((k) => k.description === 'dash e2e');
+    expect(key?.consumptionLimits).toEqual({ usd: 0.25, diem: 3, vcu: null });
+    await page.getByRole('link', { name: '← All keys' }).click();
+    await expect(usageOf('dash e2e').getAttribute('data-level')).resolves.toBe('ok');
+    await expect(usageOf('dash e2e').textContent()).resolves.toContain('$0.0000 of $0.2500 (0 %)');
+  });
+
+  it('shows the usage bar move as requests go through the gateway, amber from 80 % and red at 100 %', async (ctx) => {
+    if (!(await gatewayServed())) return ctx.skip();
+    const before = await usageOf('dash e2e').textContent();
+    expect(await chat(created!.secret, 'dash-chat')).toBe(200);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => usageOf('dash e2e').textContent()).not.toBe(before);
+    const spent = Number(
+      (await venice.apiKeys.list()).find((k) => k.description === 'dash e2e')?.currentPeriodUsage?.usd,
+    );
+    expect(spent).toBeGreaterThan(0);
+    await expect(usageOf('dash e2e').textContent()).resolves.toContain(`$${spent.toFixed(4)} of $0.2500`);
+
+    const id = (await venice.apiKeys.list()).find((k) => k.description === 'dash e2e')!.id;
+    await venice.apiKeys.update({ id, consumptionLimit: { usd: spent / 0.85 } });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => usageOf('dash e2e').getAttribute('data-level')).toBe('warn');
+    await venice.apiKeys.update({ id, consumptionLimit: { usd: spent } });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => usageOf('dash e2e').getAttribute('data-level')).toBe('over');
+  });
+
+  it('shows a breach after a burst past an RPM limit, with live headroom', async (ctx) => {
+    if (!(await gatewayServed())) return ctx.skip();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push(await chat(server.adminKey, 'dash-burst'));
+    expect(statuses).toContain(429);
+    await page.getByRole('link', { name: 'Limits' }).click();
+    const burst = page.locator('tr[data-model="dash-burst"]');
+    await expect.poll(() => burst.locator('td').first().textContent()).toContain('0 of 2 left');
+    await expect(burst.locator('td').first().textContent()).resolves.toMatch(/resets in \d+ s/);
+    const breaches = page.getByRole('table', { name: 'Breaches' });
+    await page.getByLabel('Limit').selectOption('RPM');
+    await page.getByLabel('Model', { exact: true }).selectOption('dash-burst');
+    await expect(breaches.locator('tbody tr').first().textContent()).resolves.toMatch(/RPM.*dash-burst/);
+    await expectAccessible('limits');
+  });
+
+  it('revokes the key after a confirmation naming it, and the key vanishes', async () => {
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await row('dash e2e').waitFor();
+    await page.getByRole('button', { name: `Revoke “dash e2e” (…${created!.secret.slice(-6)})` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this key?' });
+    await expect(dialog.textContent()).resolves.toContain(`“dash e2e” (…${created!.secret.slice(-6)})`);
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => row('dash e2e').count()).toBe(0);
+    expect((await venice.apiKeys.list()).map((k) => k.description)).not.toContain('dash e2e');
+  });
+
+  it('rotates a key: a new secret with the same settings, the old key revoked', async () => {
+    const old = await venice.apiKeys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'to rotate',
+      consumptionLimit: { usd: 7 },
+    });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('button', { name: `Rotate “to rotate” (…${old.apiKey.slice(-6)})` }).click();
+    await page.getByRole('dialog', { name: 'Rotate this key?' }).getByRole('button', { name: 'Rotate' }).click();
+    const secret = await page.getByLabel('Secret of the new key').inputValue();
+    expect(secret).not.toBe(old.apiKey);
+    await expect
+      .poll(async () => (await venice.apiKeys.list()).filter((k) => k.description === 'to rotate'))
+      .toEqual([
+        expect.objectContaining({ last6Chars: secret.slice(-6), consumptionLimits: { usd: 7, diem: null, vcu: null } }),
+      ]);
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+  });
+
+  it('can be used by keyboard alone, with a visible focus', async () => {
+    await page.goto(`${dashboardUrl()}#/keys`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    let focused = '';
+    for (let i = 0; i < 12 && focused !== 'Create key'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    }
+    expect(focused).toBe('Create key');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+    await page.locator('#create-key').waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('create-description');
+  });
+
+  it('passes axe on every page, fits 375 px without horizontal scroll, and saves screenshots', async () => {
+    const keyId = (await venice.apiKeys.list())[0]!.id;
+    const pages = [
+      { name: 'keys', hash: '#/keys', ready: 'API keys' },
+      { name: 'key', hash: `#/keys/${keyId}`, ready: 'Settings' },
+      { name: 'limits', hash: '#/limits', ready: 'Rate limits' },
+      { name: 'billing', hash: '#/billing', ready: 'Billing' },
+    ];
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 375, height: 800 },
+    ]) {
+      await page.setViewportSize(viewport);
+      for (const p of pages) {
+        await page.goto(`${dashboardUrl()}${p.hash}`);
+        await page.getByRole('heading', { name: p.ready, exact: true }).waitFor();
+        await page.waitForLoadState('networkidle');
+        await expectAccessible(p.name);
+        if (viewport.width === 375) await expectNoHorizontalScroll(p.name);
+        if (p.name === 'keys' || p.name === 'billing') {
+          await page.screenshot({ path: `${ARTIFACTS}${p.name}-${viewport.width}.png`, fullPage: true });
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('follows the system’s light or dark setting', async () => {
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    expect(light).toBe('rgb(246, 247, 249)');
+    expect(dark).toBe('rgb(15, 18, 22)');
+    await expectAccessible('keys (dark)');
+    await page.screenshot({ path: `${ARTIFACTS}keys-dark.png` });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('sends the person back to sign in when the key stops working (401)', async () => {
+    const second = await venice.apiKeys.create({ apiKeyType: 'ADMIN', description: 'short-lived admin' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(second.apiKey);
+    await venice.apiKeys.delete(second.id);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('Authentication failed');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('loaded nothing from anywhere but the server and broke no CSP rule', () => {
+    expect(browser.foreignRequests).toEqual([]);
+    expect(browser.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 /**
  * The one time a secret is on screen. It lives only in the parent's state: a reload, or
@@ -6,6 +6,13 @@ import { useState } from 'preact/hooks';
  */
 export function SecretNotice({ secret, description, onDone }: { secret: string; description: string; onDone(): void }) {
   const [copied, setCopied] = useState<'yes' | 'failed' | undefined>(undefined);
+  const input = useRef<HTMLInputElement>(null);
+  // Focus goes to the secret, so that keyboard and screen-reader users land on what they must copy.
+  useEffect(() => input.current?.focus(), []);
+  const done = () => {
+    document.getElementById('main')?.focus();
+    onDone();
+  };
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(secret);
@@ -26,6 +33,7 @@ export function SecretNotice({ secret, description, onDone }: { secret: string; 
         </label>
         <input
           id="new-secret"
+          ref={input}
           class="input mono"
           readonly
           value={secret}
@@ -43,7 +51,7 @@ export function SecretNotice({ secret, description, onDone }: { secret: string; 
             ? 'Copying failed: select the key and copy it.'
             : ''}
       </p>
-      <button type="button" class="button button-primary" onClick={onDone}>
+      <button type="button" class="button button-primary" onClick={done}>
         I have stored it
       </button>
     </section>

@@ -14,6 +14,7 @@ export function dashboardConfig(upstreamUrl: string) {
         type: 'text',
         privacy: 'private',
         pricing: { inputUsdPerMTok: 1000, outputUsdPerMTok: 2000 },
+        maxCompletionTokens: 16,
       },
       {
         id: 'dash-burst',
@@ -21,6 +22,7 @@ export function dashboardConfig(upstreamUrl: string) {
         type: 'text',
         privacy: 'private',
         pricing: { inputUsdPerMTok: 1, outputUsdPerMTok: 1 },
+        maxCompletionTokens: 16,
         rateLimits: { paid: { RPM: 2 } },
       },
     ],

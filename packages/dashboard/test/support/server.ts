@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,8 @@ export interface RunningServer {
 
 /**
  * The real server in a child process (`npm start`'s entry point run from source), on a fresh SQLite
- * file in a temp dir and a free port, with a config file of the test's choosing.
+ * file in a temp dir and a free port, with a config file of the test's choosing; ready once it listens
+ * and has handed out the first account's ADMIN key.
  */
 export async function startServer(config: object, env: Record<string, string> = {}): Promise<RunningServer> {
   const dir = await mkdtemp(join(tmpdir(), 'venice-keys-dashboard-'));
@@ -44,19 +46,23 @@ export async function startServer(config: object, env: Record<string, string> = 
   child.stderr!.on('data', (chunk) => {
     stderr += chunk;
   });
+  // The first ADMIN key is printed when stdout is a terminal, else written to a file the log names.
   const started = await new Promise<{ origin: string; adminKey: string }>((resolve, reject) => {
+    let origin: string | undefined;
     let adminKey: string | undefined;
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       adminKey ??= ADMIN_KEY.exec(line)?.[0];
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { msg?: string; address?: string };
-      if (entry.msg === 'venice-keys listening' && entry.address) {
-        if (!adminKey) reject(new Error('the server started without printing its first ADMIN key'));
-        else resolve({ origin: entry.address, adminKey });
+      if (line.startsWith('{')) {
+        const entry = JSON.parse(line) as { msg?: string; address?: string; path?: string };
+        if (entry.msg === 'venice-keys listening') origin = entry.address;
+        if (entry.path && entry.msg?.startsWith('first account created')) {
+          adminKey ??= ADMIN_KEY.exec(readFileSync(entry.path, 'utf8'))?.[0];
+        }
       }
+      if (origin && adminKey) resolve({ origin, adminKey });
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready:\n${stderr}`)));
   });
   return {
     ...started,
