@@ -63,7 +63,16 @@ describe('keys create', () => {
     expect(created).toMatchObject({ apiKeyType: 'ADMIN', description: 'ops', expiresAt: '2099-06-01T04:00:00.000Z' });
     expect(created.apiKey).toMatch(/^VENICE_ADMIN_KEY_/);
     expect(Object.keys(created).sort()).toEqual(
-      ['apiKey', 'apiKeyType', 'consumptionLimit', 'description', 'expiresAt', 'id', 'limitPeriod', 'modelPrivacy'].sort(),
+      [
+        'apiKey',
+        'apiKeyType',
+        'consumptionLimit',
+        'description',
+        'expiresAt',
+        'id',
+        'limitPeriod',
+        'modelPrivacy',
+      ].sort(),
     );
   });
 
@@ -77,7 +86,14 @@ describe('keys create', () => {
 
     const before = (await admin.json<ApiKey[]>(['keys', 'list'])).length;
     writeFileSync(join(admin.configHome, 'taken.key'), 'keep me');
-    const again = await admin.run(['keys', 'create', '--description', 'x', '--secret-file', join(admin.configHome, 'taken.key')]);
+    const again = await admin.run([
+      'keys',
+      'create',
+      '--description',
+      'x',
+      '--secret-file',
+      join(admin.configHome, 'taken.key'),
+    ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^error: .*already exists; not overwriting it\n$/);
     expect(readFileSync(join(admin.configHome, 'taken.key'), 'utf8')).toBe('keep me');
@@ -110,20 +126,41 @@ describe('keys create', () => {
 describe('keys list, show, update', () => {
   let id: string;
   beforeAll(async () => {
-    ({ id } = await admin.json<CreatedApiKey>(['keys', 'create', '--description', 'listed', '--usd', '4.2', '--period', 'MONTH']));
+    ({ id } = await admin.json<CreatedApiKey>([
+      'keys',
+      'create',
+      '--description',
+      'listed',
+      '--usd',
+      '4.2',
+      '--period',
+      'MONTH',
+    ]));
   });
 
   it('lists as a table with usage against the limit, and as the wire array', async () => {
     const r = await admin.run(['keys', 'list'], { env: { COLUMNS: '300' } });
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
-    expect(header!.split(/\s{2,}/)).toEqual(['ID', 'DESCRIPTION', 'TYPE', 'LAST6', 'CREATED', 'EXPIRES', 'LAST USED', 'USAGE']);
+    expect(header!.split(/\s{2,}/)).toEqual([
+      'ID',
+      'DESCRIPTION',
+      'TYPE',
+      'LAST6',
+      'CREATED',
+      'EXPIRES',
+      'LAST USED',
+      'USAGE',
+    ]);
     const row = rows.find((l) => l.startsWith(id))!;
     expect(row).toContain('0.00 / 4.20 USD (MONTH)');
     expect(row).toMatch(/ {2}never {2}/);
     expect(r.stdout).not.toMatch(SECRET);
     const keys = await admin.json<ApiKey[]>(['keys', 'list']);
-    expect(keys.find((k) => k.id === id)).toMatchObject({ description: 'listed', currentPeriodUsage: { usd: '0.0000' } });
+    expect(keys.find((k) => k.id === id)).toMatchObject({
+      description: 'listed',
+      currentPeriodUsage: { usd: '0.0000' },
+    });
   });
 
   it('fits the terminal width: columns are left out and descriptions cut', async () => {
@@ -250,7 +287,9 @@ describe('keys revoke and rotate, end to end', () => {
     expect(r.stdout).toContain(`The old key ${old.id} is revoked.`);
     expect(await works(old.apiKey)).toBe(3);
     expect(await works(secrets[0]!)).toBe(0);
-    const successor = (await admin.json<ApiKey[]>(['keys', 'list'])).find((k) => k.last6Chars === secrets[0]!.slice(-6))!;
+    const successor = (await admin.json<ApiKey[]>(['keys', 'list'])).find(
+      (k) => k.last6Chars === secrets[0]!.slice(-6),
+    )!;
     expect(successor).toMatchObject({
       description: 'rotating',
       consumptionLimits: { usd: 9 },
@@ -262,9 +301,10 @@ describe('keys revoke and rotate, end to end', () => {
   it('rotate --grace keeps the old key working until its new expiry', async () => {
     const old = await inference('graceful');
     const before = Date.now();
-    const r = await admin.json<{ created: CreatedApiKey; previous: { id: string; revoked: boolean; expiresAt: string } }>(
-      ['keys', 'rotate', old.id, '--grace', '1h', '--yes'],
-    );
+    const r = await admin.json<{
+      created: CreatedApiKey;
+      previous: { id: string; revoked: boolean; expiresAt: string };
+    }>(['keys', 'rotate', old.id, '--grace', '1h', '--yes']);
     expect(r.previous).toMatchObject({ id: old.id, revoked: false });
     const expiry = Date.parse(r.previous.expiresAt);
     expect(expiry).toBeGreaterThanOrEqual(before + 3_600_000);

@@ -7,7 +7,7 @@ import {
 } from '@venice-keys/sdk';
 import { type Command, InvalidArgumentError } from 'commander';
 import { usageError } from '../errors.js';
-import { parseDuration, parseExpiry } from '../output/dates.js';
+import { parseDuration, parseExpiry, parseSince } from '../output/dates.js';
 import { parseAmount } from '../output/money.js';
 
 /** The key settings create, update and web3 mint share, as commander parses them. */
@@ -45,13 +45,17 @@ function money(text: string): number {
   return value;
 }
 
-function expiry(text: string): string {
+/** A date parser as a commander option parser: its complaint becomes commander's "argument … is invalid". */
+const dateOption = (parse: (text: string) => string) => (text: string) => {
   try {
-    return parseExpiry(text);
+    return parse(text);
   } catch (e) {
-    throw new InvalidArgumentError((e as Error).message.replace(/^not a date: \S+ /, ''));
+    throw new InvalidArgumentError((e as Error).message.replace(/^not a date: .*? \(/, '('));
   }
-}
+};
+
+const expiry = dateOption(parseExpiry);
+export const sinceOption = dateOption(parseSince);
 
 /** Adds the settings options; `update` adds the ways to remove a setting and drops the type. */
 export function settingsOptions(command: Command, mode: 'create' | 'update' | 'mint'): Command {

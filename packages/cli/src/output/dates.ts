@@ -22,16 +22,17 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
+type When = 'future' | 'past';
+
 /**
- * An expiry as the user writes it → as the wire takes it. A bare date stays as it is (the wire reads
- * it as 00:00 UTC of that day); a date and time without a zone is local time, like every date the CLI
- * prints; an instant with a zone is kept; `30d`, `12h` … count from now.
+ * An instant as the user writes it → as the wire takes it (`toISOString`). A date and time without a
+ * zone is local time, like every date the CLI prints; an instant with a zone is kept; `30d`, `12h` …
+ * count from now, forward for an expiry and back for the start of a report.
  */
-export function parseExpiry(text: string, now: number = Date.now()): string {
+function parseInstant(text: string, when: When, now: number): string {
   const t = text.trim();
-  if (DATE_ONLY.test(t)) return t;
   const ms = parseDuration(t);
-  if (ms !== undefined) return new Date(now + ms).toISOString();
+  if (ms !== undefined) return new Date(when === 'future' ? now + ms : now - ms).toISOString();
   const local = LOCAL.exec(t);
   let date: Date | undefined;
   if (local) {
@@ -39,11 +40,24 @@ export function parseExpiry(text: string, now: number = Date.now()): string {
     date = new Date(y!, mo! - 1, d!, h!, mi!, s!);
   } else if (ZONED.test(t)) {
     date = new Date(t);
+  } else if (DATE_ONLY.test(t)) {
+    date = new Date(`${t}T00:00:00.000Z`);
   }
   if (!date || Number.isNaN(date.getTime())) {
+    const ago = when === 'future' ? 'from now' : 'ago';
     throw usageError(
-      `not a date: ${text} (use YYYY-MM-DD, "YYYY-MM-DD HH:mm" in local time, an ISO instant, or 30d / 12h from now)`,
+      `not a date: ${text} (use YYYY-MM-DD, "YYYY-MM-DD HH:mm" in local time, an ISO instant, or 30d / 12h ${ago})`,
     );
   }
   return date.toISOString();
+}
+
+/** An expiry: a bare date stays as it is, since the wire reads it as 00:00 UTC of that day. */
+export function parseExpiry(text: string, now: number = Date.now()): string {
+  return DATE_ONLY.test(text.trim()) ? text.trim() : parseInstant(text, 'future', now);
+}
+
+/** The bound of a report window; a bare date is 00:00 UTC of that day, as in an expiry; `7d` is 7 days ago. */
+export function parseSince(text: string, now: number = Date.now()): string {
+  return parseInstant(text, 'past', now);
 }

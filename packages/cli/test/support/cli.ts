@@ -46,7 +46,14 @@ export class CliUser {
   /** Runs `venice-keys <args>` with `input` on stdin (closed after it). */
   run(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: this.configHome, XDG_CONFIG_HOME: this.configHome, TZ: 'UTC', ...this.env, ...options.env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: this.configHome,
+        XDG_CONFIG_HOME: this.configHome,
+        TZ: 'UTC',
+        ...this.env,
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
