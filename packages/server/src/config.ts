@@ -53,6 +53,10 @@ const fileSchema = z.strictObject({
     })
     .partial()
     .optional(),
+  usage: z
+    .strictObject({ retentionDays: z.number().int().min(1).max(36_500) })
+    .partial()
+    .optional(),
   web3: z
     .strictObject({
       enabled: z.boolean(),
@@ -92,6 +96,8 @@ export interface Config {
     web3RequestsPerMinutePerClient: number;
     inferenceBodyBytes: number;
   };
+  /** Ledger entries older than `retentionDays` are pruned; daily aggregates are kept forever. */
+  usage: { retentionDays: number };
   web3: {
     enabled: boolean;
     chainId: number;
@@ -258,6 +264,7 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
       web3RequestsPerMinutePerClient: file.limits?.web3RequestsPerMinutePerClient ?? 30,
       inferenceBodyBytes: file.limits?.inferenceBodyBytes ?? 32 * 1024 * 1024,
     },
+    usage: { retentionDays: file.usage?.retentionDays ?? 400 },
     web3: {
       // Off unless asked for: minting lets anyone holding the token create an account.
       enabled: file.web3?.enabled ?? false,

@@ -17,6 +17,8 @@ export interface HistoryFilters {
 export interface HistoryPage {
   entries: UsageEntry[];
   nextCursor: string | null;
+  /** When the page was read (CSV exports are stamped with it). */
+  servedAt: number;
 }
 
 /**
@@ -45,7 +47,11 @@ export class UsageHistory {
     return this.#page(accountId, walk, undefined);
   }
 
-  async #page(accountId: string, walk: Omit<WalkState, 'after'> & Partial<WalkState>, startAt?: number) {
+  async #page(
+    accountId: string,
+    walk: Omit<WalkState, 'after'> & Partial<WalkState>,
+    startAt: number | undefined,
+  ): Promise<HistoryPage> {
     // One entry more than the page tells whether another page follows, so the last page says so itself.
     const rows = await this.reader.ledgerPage({
       accountId,
@@ -58,10 +64,11 @@ export class UsageHistory {
     });
     const entries = rows.slice(0, walk.pageSize);
     const last = entries.at(-1);
+    const servedAt = this.clock.now();
     const nextCursor =
       rows.length > walk.pageSize && last
-        ? signCursor(this.cursorKey, accountId, { ...walk, after: { at: last.at, id: last.id } }, this.clock.now())
+        ? signCursor(this.cursorKey, accountId, { ...walk, after: { at: last.at, id: last.id } }, servedAt)
         : null;
-    return { entries, nextCursor };
+    return { entries, nextCursor, servedAt };
   }
 }

@@ -1,0 +1,31 @@
+import type { CatalogModel } from '../catalog.js';
+import type { Clock } from '../clock.js';
+import { UsageAnalyticsService } from './analytics.js';
+import { cursorKey } from './cursor.js';
+import { UsageHistory } from './history.js';
+import type { UsageReader } from './ports.js';
+import { LedgerPruner } from './retention.js';
+
+export interface UsageServices {
+  history: UsageHistory;
+  analytics: UsageAnalyticsService;
+  pruner: LedgerPruner;
+}
+
+export interface UsageParts {
+  reader: UsageReader;
+  clock: Clock;
+  serverSecret: Uint8Array;
+  catalog: readonly CatalogModel[];
+  retentionDays: number;
+}
+
+/** The read side of the ledger over one reader: the history walk, analytics, and retention. */
+export function createUsageServices(parts: UsageParts): UsageServices {
+  const { reader, clock } = parts;
+  return {
+    history: new UsageHistory(reader, clock, cursorKey(parts.serverSecret)),
+    analytics: new UsageAnalyticsService(reader, clock, parts.catalog),
+    pruner: new LedgerPruner(reader, clock, { retentionDays: parts.retentionDays }),
+  };
+}
