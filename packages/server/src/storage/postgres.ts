@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { type Database, KyselyStore } from './kysely-store.js';
+import type { Database } from './kysely/schema.js';
+import { KyselyStore } from './kysely/store.js';
 import { migrate } from './migrations.js';
 
 export class PostgresStore extends KyselyStore {

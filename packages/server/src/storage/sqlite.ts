@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, type Transaction } from 'kysely';
-import { type Database, KyselyStore } from './kysely-store.js';
+import type { Database } from './kysely/schema.js';
+import { KyselyStore } from './kysely/store.js';
 import { migrate } from './migrations.js';
 
 /**
