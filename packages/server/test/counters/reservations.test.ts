@@ -95,10 +95,11 @@ for (const factory of reservationFactories) {
       expect(o.spendable).toEqual({ usd: 1_000n, diem: 60n });
       const capped = money({ amount: 100n, diemAllocation: 1_000n, keyLimitDiem: 30n });
       const other = await account(r, { usd: 1_000n });
-      expect(held(await r.reserve(ask(other.accountId, other.keyId, { money: capped }))).reservation).toMatchObject({
-        diem: 30n,
-        usd: 70n,
-      });
+      const split = held(await r.reserve(ask(other.accountId, other.keyId, { money: capped })));
+      expect(split.reservation).toMatchObject({ diem: 30n, usd: 70n });
+      // Settled below the hold: DIEM is charged first, the USD hold released whole.
+      await r.finalize({ reservation: split.reservation, charge: { usd: 0n, diem: 20n }, actualCosts: {}, now: T0 });
+      expect(await r.peekSpendable(other.accountId, other.keyId, capped)).toEqual({ usd: 1_000n, diem: 10n });
     });
 
     it('refuses money with the reason: key USD limit, key DIEM limit, account balance; nothing counted', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryReservations } from '../../src/counters/reservations-memory.js';
 import { isAppError } from '../../src/domain/errors.js';
 import type { GatewayService } from '../../src/domain/gateway/admission.js';
+import type { Reservations } from '../../src/domain/ports/reservations.js';
 import { ManualClock } from '../support/clock.js';
+import { reservationFactories } from '../support/reservations.js';
 import { storeFactories } from '../support/stores.js';
-import { demand, type Engine, keyOf, MODEL, openEngine, sums, T0 } from './engine.js';
+import { demand, type Engine, keyOf, MODEL, openEngine, problems, sums, T0 } from './engine.js';
 
 async function refusal(p: Promise<unknown>) {
   try {
@@ -16,18 +17,26 @@ async function refusal(p: Promise<unknown>) {
   throw new Error('admitted');
 }
 
-for (const factory of storeFactories) {
-  const available = await factory.available();
-  describe.skipIf(!available)(`GatewayService admission and settlement: ${factory.name}`, () => {
+const combinations = storeFactories.flatMap((store) => reservationFactories.map((counters) => ({ store, counters })));
+
+for (const { store: factory, counters } of combinations) {
+  const available = (await factory.available()) && (await counters.available());
+  describe.skipIf(!available)(`GatewayService admission and settlement: ${factory.name} + ${counters.name}`, () => {
     let engine: Engine;
     let clock: ManualClock;
     let gateway: GatewayService;
+    let reservations: Reservations;
     beforeAll(async () => {
       engine = await openEngine(factory);
       clock = new ManualClock(T0);
-      gateway = engine.gateway(new MemoryReservations(), clock);
+      reservations = await counters.open();
+      gateway = engine.gateway(reservations, clock);
     });
-    afterAll(async () => engine?.dispose());
+    afterAll(async () => {
+      expect(problems).toEqual([]);
+      await reservations?.close();
+      await engine?.dispose();
+    });
 
     it('admits with rate-limit and balance headers, settles once to the reported usage', async () => {
       const account = await engine.account({ usdBalance: 10_000_000n });

@@ -26,7 +26,12 @@ export const MODEL: CatalogModel = {
   rateLimits: { paid: { RPM: 1_000_000, RPD: 10_000_000, TPM: 1_000_000_000 } },
 };
 
-export const silentLog = { warn: () => {}, error: () => {} };
+/** Settlement problems are logged, not thrown: tests collect them and expect none. */
+export const problems: string[] = [];
+export const testLog = {
+  warn: () => {},
+  error: (detail: object, message: string) => problems.push(`${message} ${JSON.stringify(detail)}`),
+};
 
 /** A second Kysely handle on the store's database, for the ledger and for reading tables in assertions. */
 export function ledgerDb(opened: { path?: string; schema?: string }): Kysely<LedgerTables> {
@@ -62,7 +67,7 @@ export async function openEngine(factory: StoreFactory): Promise<Engine> {
         opened.store,
         clock,
         { upstreamTimeoutMs: 60_000, balanceText: (m) => formatMicros(m - (m % 100n), 4) },
-        silentLog,
+        testLog,
       ),
     async account(over = {}) {
       const account: Account = {

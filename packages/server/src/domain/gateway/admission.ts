@@ -79,7 +79,8 @@ const MESSAGES = {
 
 const WINDOW_MS: Record<'RPM' | 'RPD' | 'TPM', number> = { RPM: MINUTE_MS, RPD: DAY_MS, TPM: MINUTE_MS };
 
-function privacyRefusal(key: ApiKeyRecord, model: CatalogModel): AppError | undefined {
+/** The 403 a key's `modelPrivacy` gives this model, if any (also filters `/models`). */
+export function privacyRefusal(key: ApiKeyRecord, model: CatalogModel): AppError | undefined {
   if (model.privacy !== 'anonymous') return undefined;
   const refused =
     key.modelPrivacy === 'PRIVATE_ONLY' ||

@@ -1,0 +1,179 @@
+/**
+ * The Lua of the Redis reservations adapter, inline so that the compiled server carries it. Every
+ * script touches only keys of one account (hash tag `{a:<id>}`), so each runs on one slot, atomically.
+ * Money is compared as Lua numbers: exact below 2^53 micro-units ($9e9), far above any real balance.
+ * The rule for holding money mirrors `domain/gateway/hold.ts` (its reference, which the contract suite
+ * checks both adapters against).
+ */
+
+const HELPERS = `
+local function fmt(v) if v == 0 then return '0' end return string.format('%.0f', v) end
+local function pos(v) if v > 0 then return v end return 0 end
+local function room(lim, used) if lim < 0 then return nil end if lim > used then return lim - used end return 0 end
+local function mn(a, b) if b ~= nil and b < a then return b end return a end
+`;
+
+/**
+ * KEYS: gen, block, usd, diem-of-day, key-period hash, reservation, deadlines, then the window keys.
+ * ARGV: now, amount, diem allocation, key USD limit (-1: none), key DIEM limit (-1: none), deadline, id,
+ * description, reservation ttl, then per window: limit, cost, ttl.
+ * Replies: {'blocked', until} | {'missing', generation, names...} |
+ * {reason, failed window, spendable usd, spendable diem, used...} | {'ok', usd, diem, spendable usd, spendable diem, used...}.
+ */
+export const RESERVE = `${HELPERS}
+local now = tonumber(ARGV[1])
+local blocked = redis.call('GET', KEYS[2])
+if blocked and tonumber(blocked) > now then return {'blocked', blocked} end
+local usd = redis.call('GET', KEYS[3])
+local diemUsed = redis.call('GET', KEYS[4])
+local key = redis.call('HMGET', KEYS[5], 'usd', 'diem')
+local missing = {}
+if not usd then missing[#missing + 1] = 'usd' end
+if not diemUsed then missing[#missing + 1] = 'diem' end
+if not key[1] then missing[#missing + 1] = 'key' end
+if #missing > 0 then return {'missing', redis.call('GET', KEYS[1]) or '0', unpack(missing)} end
+usd = tonumber(usd)
+diemUsed = tonumber(diemUsed)
+local amount = tonumber(ARGV[2])
+local diemAccount = pos(tonumber(ARGV[3]) - diemUsed)
+local diemKey = room(tonumber(ARGV[5]), tonumber(key[2]))
+local usdKey = room(tonumber(ARGV[4]), tonumber(key[1]))
+local spendUsd = fmt(mn(pos(usd), usdKey))
+local spendDiem = fmt(mn(diemAccount, diemKey))
+local n = #KEYS - 7
+local used = {}
+local failed = 0
+for i = 1, n do
+  used[i] = tonumber(redis.call('GET', KEYS[7 + i]) or '0')
+  local a = 9 + (i - 1) * 3
+  if failed == 0 and used[i] + tonumber(ARGV[a + 2]) > tonumber(ARGV[a + 1]) then failed = i end
+end
+local function refuse(reason, index)
+  local out = {reason, tostring(index), spendUsd, spendDiem}
+  for i = 1, n do out[#out + 1] = tostring(used[i]) end
+  return out
+end
+if failed > 0 then return refuse('window', failed) end
+local diem = mn(mn(amount, diemAccount), diemKey)
+local need = amount - diem
+if need > 0 then
+  if usdKey ~= nil and need > usdKey then return refuse('key_usd', 0) end
+  if need > pos(usd) then
+    if diemKey ~= nil and diemKey < diemAccount then return refuse('key_diem', 0) end
+    return refuse('balance', 0)
+  end
+end
+local out = {'ok', fmt(need), fmt(diem), spendUsd, spendDiem}
+for i = 1, n do
+  local a = 9 + (i - 1) * 3
+  redis.call('INCRBY', KEYS[7 + i], ARGV[a + 2])
+  redis.call('PEXPIRE', KEYS[7 + i], ARGV[a + 3])
+  out[#out + 1] = tostring(used[i] + tonumber(ARGV[a + 2]))
+end
+if need > 0 then redis.call('DECRBY', KEYS[3], fmt(need)) end
+if diem > 0 then redis.call('INCRBY', KEYS[4], fmt(diem)) end
+redis.call('HINCRBY', KEYS[5], 'usd', fmt(need))
+redis.call('HINCRBY', KEYS[5], 'diem', fmt(diem))
+redis.call('HSET', KEYS[6], 'st', 'held', 'usd', fmt(need), 'diem', fmt(diem), 'd', ARGV[8])
+redis.call('PEXPIRE', KEYS[6], ARGV[9])
+redis.call('ZADD', KEYS[7], ARGV[6], ARGV[7])
+return out
+`;
+
+/**
+ * KEYS: gen, usd, diem-of-day, key-period hash. ARGV: generation read with the `missing` answer, USD
+ * balance, DIEM spent on the day, key USD spent, key DIEM spent, day ttl, key ttl (0: none).
+ * Sets only what is absent, and nothing if a settlement bumped the generation meanwhile.
+ */
+export const INIT_MIRRORS = `
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'NX')
+redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[6])
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('HSET', KEYS[4], 'usd', ARGV[4], 'diem', ARGV[5])
+  if tonumber(ARGV[7]) > 0 then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
+end
+return 1
+`;
+
+/**
+ * KEYS: gen, usd, diem-of-day, key-period hash, reservation, deadlines, then windows to correct.
+ * ARGV: id, held usd, held diem, charged usd, charged diem, tombstone ttl, then a delta per window.
+ * A reservation this Redis does not know was lost (flush, restart): mirrors rebuilt since may lack its
+ * charge, so it is counted in (at worst twice: the account may spend less, never more). A mirror that
+ * is absent is not created: the generation is bumped so that a rebuild racing this one starts over.
+ */
+export const FINALIZE = `${HELPERS}
+local st = redis.call('HGET', KEYS[5], 'st')
+if st == 'done' then return 0 end
+local lost = not st
+local usdDelta = tonumber(ARGV[2]) - tonumber(ARGV[4])
+local diemDelta = tonumber(ARGV[5]) - tonumber(ARGV[3])
+if lost then
+  usdDelta = -tonumber(ARGV[4])
+  diemDelta = tonumber(ARGV[5])
+end
+local bump = false
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], fmt(usdDelta)) else bump = true end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], fmt(diemDelta)) else bump = true end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('HINCRBY', KEYS[4], 'usd', fmt(-usdDelta))
+  redis.call('HINCRBY', KEYS[4], 'diem', fmt(diemDelta))
+else
+  bump = true
+end
+if bump then redis.call('INCR', KEYS[1]) end
+if not lost then
+  for i = 7, #KEYS do
+    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i]) end
+  end
+end
+redis.call('HSET', KEYS[5], 'st', 'done')
+redis.call('PEXPIRE', KEYS[5], ARGV[6])
+redis.call('ZREM', KEYS[6], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: the account's deadlines, the sweep index. ARGV: now, limit, claim ms, reservation key prefix, account id.
+ * Claims reservations past their deadline by pushing the deadline out (another sweeper takes over only if
+ * this claim lapses), drops finished ones, and keeps the account in the index while it has any.
+ * The index is global, so this one script (the background sweep, never a request) spans two slots.
+ */
+export const CLAIM_EXPIRED = `
+local now = tonumber(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[2])
+local out = {}
+for _, id in ipairs(ids) do
+  local r = redis.call('HMGET', ARGV[4] .. id, 'st', 'usd', 'diem', 'd')
+  if r[1] == 'held' then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), id)
+    out[#out + 1] = id
+    out[#out + 1] = r[2]
+    out[#out + 1] = r[3]
+    out[#out + 1] = r[4]
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then redis.call('ZADD', KEYS[2], first[2], ARGV[5]) else redis.call('ZREM', KEYS[2], ARGV[5]) end
+return out
+`;
+
+/** KEYS: the failure window, the block. ARGV: now, threshold, window ttl, block ms. 1 when this failure starts a block. */
+export const RECORD_FAILURE = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if count <= tonumber(ARGV[2]) then return 0 end
+local blocked = redis.call('GET', KEYS[2])
+if blocked and tonumber(blocked) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], tostring(tonumber(ARGV[1]) + tonumber(ARGV[4])), 'PX', ARGV[4])
+return 1
+`;
+
+/** KEYS: usd. ARGV: delta. An operator's credit or debit reaches the mirror only if it exists. */
+export const ADJUST_USD = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+return 0
+`;

@@ -1,0 +1,319 @@
+import { Redis } from 'ioredis';
+import { spendableOf } from '../domain/gateway/hold.js';
+import type {
+  ErrorBudget,
+  FinalizeRequest,
+  HeldReservation,
+  MirrorFacts,
+  MirrorName,
+  MoneyAsk,
+  Reservations,
+  ReserveOutcome,
+  ReserveRequest,
+  Spendable,
+  WindowAsk,
+  WindowState,
+} from '../domain/ports/reservations.js';
+import { ADJUST_USD, CLAIM_EXPIRED, FINALIZE, INIT_MIRRORS, RECORD_FAILURE, RESERVE } from './reservations-lua.js';
+
+const DAY_MS = 86_400_000;
+const windowStart = (now: number, ms: number) => Math.floor(now / ms) * ms;
+/** A finalized reservation is remembered this long, so that a late second finalize stays a no-op. */
+const TOMBSTONE_MS = DAY_MS;
+
+type Reply = (string | number)[];
+type Scripts = Record<
+  'vkReserve' | 'vkInitMirrors' | 'vkFinalize' | 'vkClaimExpired' | 'vkRecordFailure' | 'vkAdjustUsd',
+  (...args: (string | number)[]) => Promise<unknown>
+>;
+
+/** What the reservation record keeps beside its amounts, for a sweeper on another instance. */
+type Description = Omit<HeldReservation, 'id' | 'usd' | 'diem'>;
+
+/**
+ * Reservations shared by every instance through Redis: one script per admission and one per
+ * settlement, each a single round trip on one slot (every key of an account carries `{a:<id>}`).
+ */
+export class RedisReservations implements Reservations {
+  readonly kind = 'redis' as const;
+  private readonly scripts: Scripts;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'vk:',
+  ) {
+    redis.defineCommand('vkReserve', { lua: RESERVE });
+    redis.defineCommand('vkInitMirrors', { lua: INIT_MIRRORS, numberOfKeys: 4 });
+    redis.defineCommand('vkFinalize', { lua: FINALIZE });
+    redis.defineCommand('vkClaimExpired', { lua: CLAIM_EXPIRED, numberOfKeys: 2 });
+    redis.defineCommand('vkRecordFailure', { lua: RECORD_FAILURE, numberOfKeys: 2 });
+    redis.defineCommand('vkAdjustUsd', { lua: ADJUST_USD, numberOfKeys: 1 });
+    this.scripts = redis as unknown as Scripts;
+  }
+
+  private account(accountId: string): string {
+    return `${this.prefix}{a:${accountId}}`;
+  }
+
+  private mirrorKeys(accountId: string, keyId: string, day: number, keyPeriodStart: number) {
+    const a = this.account(accountId);
+    return { gen: `${a}:gen`, usd: `${a}:usd`, diem: `${a}:diem:${day}`, key: `${a}:k:${keyId}:${keyPeriodStart}` };
+  }
+
+  private windowKey(accountId: string, name: string, start: number): string {
+    return `${this.account(accountId)}:w:${name}:${start}`;
+  }
+
+  private get sweepIndex(): string {
+    return `${this.prefix}{sweep}:accounts`;
+  }
+
+  async reserve(r: ReserveRequest): Promise<ReserveOutcome> {
+    const m = this.mirrorKeys(r.accountId, r.keyId, r.money.day, r.money.keyPeriodStart);
+    const a = this.account(r.accountId);
+    const starts = r.windows.map((w) => windowStart(r.now, w.windowMs));
+    const description: Description = {
+      accountId: r.accountId,
+      keyId: r.keyId,
+      day: r.money.day,
+      keyPeriodStart: r.money.keyPeriodStart,
+      windows: r.windows.map((w, i) => ({
+        name: w.name,
+        windowMs: w.windowMs,
+        windowStart: starts[i] as number,
+        cost: w.cost,
+      })),
+      deadline: r.deadline,
+      meta: r.meta,
+    };
+    const keys = [
+      m.gen,
+      `${a}:eb:${r.keyId}:block`,
+      m.usd,
+      m.diem,
+      m.key,
+      `${a}:res:${r.id}`,
+      `${a}:dl`,
+      ...r.windows.map((w, i) => this.windowKey(r.accountId, w.name, starts[i] as number)),
+    ];
+    const args = [
+      r.now,
+      r.money.amount.toString(),
+      r.money.diemAllocation.toString(),
+      (r.money.keyLimitUsd ?? -1n).toString(),
+      (r.money.keyLimitDiem ?? -1n).toString(),
+      r.deadline,
+      r.id,
+      JSON.stringify(description),
+      r.deadline - r.now + TOMBSTONE_MS,
+      // Relative expiry: the domain clock need not agree with Redis's own.
+      ...r.windows.flatMap((w, i) => [w.limit, w.cost, (starts[i] as number) + w.windowMs - r.now + 60_000]),
+    ];
+    // The sweep index rides in the same round trip; it only tells sweepers which accounts to look at.
+    const results = await this.redis
+      .pipeline()
+      .vkReserve(keys.length, ...keys, ...args)
+      .zadd(this.sweepIndex, 'LT', r.deadline, r.accountId)
+      .exec();
+    const [error, reply] = results?.[0] ?? [new Error('no reply')];
+    if (error) throw error;
+    return this.outcome(r, reply as Reply, description, starts);
+  }
+
+  private outcome(r: ReserveRequest, reply: Reply, description: Description, starts: number[]): ReserveOutcome {
+    const [tag, ...rest] = reply.map(String);
+    if (tag === 'blocked') return { ok: false, reason: 'blocked', until: Number(rest[0]) };
+    if (tag === 'missing')
+      return { ok: false, reason: 'missing', generation: Number(rest[0]), mirrors: rest.slice(1) as MirrorName[] };
+    const states = (used: string[]): WindowState[] =>
+      r.windows.map((w, i) => ({
+        name: w.name,
+        limit: w.limit,
+        used: Number(used[i]),
+        resetsAt: (starts[i] as number) + w.windowMs,
+      }));
+    const [first, second, third, fourth, ...used] = rest as [string, string, string, string, ...string[]];
+    if (tag === 'ok') {
+      return {
+        ok: true,
+        reservation: { ...description, id: r.id, usd: BigInt(first), diem: BigInt(second) },
+        spendable: { usd: BigInt(third), diem: BigInt(fourth) },
+        windows: states(used),
+      };
+    }
+    // Refusals: {reason, failed window, spendable usd, spendable diem, used...}.
+    const spendable = { usd: BigInt(second), diem: BigInt(third) };
+    const windows = states([fourth, ...used]);
+    if (tag === 'window') {
+      const failed = Number(first) - 1;
+      const w = r.windows[failed] as WindowAsk;
+      const retryAfterMs = (starts[failed] as number) + w.windowMs - r.now;
+      return { ok: false, reason: 'window', failed, retryAfterMs, windows, spendable };
+    }
+    return { ok: false, reason: tag as 'key_usd' | 'key_diem' | 'balance', windows, spendable };
+  }
+
+  async initMirrors(
+    accountId: string,
+    keyId: string,
+    money: MoneyAsk,
+    generation: number,
+    facts: MirrorFacts,
+    now: number,
+  ): Promise<boolean> {
+    const m = this.mirrorKeys(accountId, keyId, money.day, money.keyPeriodStart);
+    const dayTtl = (money.day + 2) * DAY_MS - now;
+    const keyTtl = money.keyPeriodEndsAt === null ? 0 : money.keyPeriodEndsAt - now + DAY_MS;
+    const done = await this.scripts.vkInitMirrors(
+      m.gen,
+      m.usd,
+      m.diem,
+      m.key,
+      String(generation),
+      facts.usdBalance.toString(),
+      facts.diemSpentOnDay.toString(),
+      facts.keySpent.usd.toString(),
+      facts.keySpent.diem.toString(),
+      dayTtl,
+      keyTtl,
+    );
+    return Number(done) === 1;
+  }
+
+  async finalize(f: FinalizeRequest): Promise<void> {
+    const h = f.reservation;
+    const m = this.mirrorKeys(h.accountId, h.keyId, h.day, h.keyPeriodStart);
+    const a = this.account(h.accountId);
+    const corrections = h.windows.filter((w) => f.actualCosts[w.name] !== undefined);
+    const keys = [
+      m.gen,
+      m.usd,
+      m.diem,
+      m.key,
+      `${a}:res:${h.id}`,
+      `${a}:dl`,
+      ...corrections.map((w) => this.windowKey(h.accountId, w.name, w.windowStart)),
+    ];
+    await this.scripts.vkFinalize(
+      keys.length,
+      ...keys,
+      h.id,
+      h.usd.toString(),
+      h.diem.toString(),
+      f.charge.usd.toString(),
+      f.charge.diem.toString(),
+      TOMBSTONE_MS,
+      ...corrections.map((w) => (f.actualCosts[w.name] as number) - w.cost),
+    );
+  }
+
+  async claimExpired(now: number, limit: number, claimMs: number): Promise<HeldReservation[]> {
+    const accounts = await this.redis.zrangebyscore(this.sweepIndex, '-inf', now, 'LIMIT', 0, limit);
+    const claimed: HeldReservation[] = [];
+    for (const accountId of accounts) {
+      if (claimed.length >= limit) break;
+      const a = this.account(accountId);
+      const reply = (await this.scripts.vkClaimExpired(
+        `${a}:dl`,
+        this.sweepIndex,
+        now,
+        limit - claimed.length,
+        claimMs,
+        `${a}:res:`,
+        accountId,
+      )) as string[];
+      for (let i = 0; i + 3 < reply.length; i += 4) {
+        const description = JSON.parse(reply[i + 3] as string) as Description;
+        claimed.push({
+          ...description,
+          id: reply[i] as string,
+          usd: BigInt(reply[i + 1] as string),
+          diem: BigInt(reply[i + 2] as string),
+          deadline: now + claimMs,
+        });
+      }
+    }
+    return claimed;
+  }
+
+  async recordFailure(accountId: string, keyId: string, budget: ErrorBudget, now: number): Promise<boolean> {
+    const a = this.account(accountId);
+    const start = windowStart(now, budget.windowMs);
+    const started = await this.scripts.vkRecordFailure(
+      `${a}:eb:${keyId}:${start}`,
+      `${a}:eb:${keyId}:block`,
+      now,
+      budget.threshold,
+      start + budget.windowMs - now + 1_000,
+      budget.blockMs,
+    );
+    return Number(started) === 1;
+  }
+
+  async blockedUntil(accountId: string, keyId: string, now: number): Promise<number | null> {
+    const until = await this.redis.get(`${this.account(accountId)}:eb:${keyId}:block`);
+    return until !== null && Number(until) > now ? Number(until) : null;
+  }
+
+  async peekWindows(accountId: string, windows: readonly WindowAsk[], now: number): Promise<WindowState[]> {
+    if (windows.length === 0) return [];
+    const starts = windows.map((w) => windowStart(now, w.windowMs));
+    const values = await this.redis.mget(
+      ...windows.map((w, i) => this.windowKey(accountId, w.name, starts[i] as number)),
+    );
+    return windows.map((w, i) => ({
+      name: w.name,
+      limit: w.limit,
+      used: Number(values[i] ?? 0),
+      resetsAt: (starts[i] as number) + w.windowMs,
+    }));
+  }
+
+  async peekSpendable(accountId: string, keyId: string, money: MoneyAsk): Promise<Spendable | null> {
+    const m = this.mirrorKeys(accountId, keyId, money.day, money.keyPeriodStart);
+    const results = await this.redis.pipeline().get(m.usd).get(m.diem).hmget(m.key, 'usd', 'diem').exec();
+    const [usd, diem, key] = (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [string | null, string | null, (string | null)[]];
+    if (usd === null || diem === null || key[0] === null || key[0] === undefined) return null;
+    return spendableOf(money, {
+      usdAvailable: BigInt(usd),
+      diemUsedOnDay: BigInt(diem),
+      keyUsed: { usd: BigInt(key[0]), diem: BigInt(key[1] ?? 0) },
+    });
+  }
+
+  async adjustUsd(accountId: string, delta: bigint): Promise<void> {
+    await this.scripts.vkAdjustUsd(`${this.account(accountId)}:usd`, delta.toString());
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+declare module 'ioredis' {
+  interface ChainableCommander {
+    vkReserve(...args: (string | number)[]): ChainableCommander;
+  }
+}
+
+/**
+ * A client that fails fast while Redis is unreachable (no offline queue: the gateway answers 503 at
+ * once instead of queueing money decisions) and keeps reconnecting in the background. Its errors are
+ * swallowed here: the caller reports them, as one line, where they matter.
+ */
+export async function openRedisReservations(url: string, prefix?: string): Promise<RedisReservations> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  redis.on('error', () => {});
+  await redis.connect();
+  return new RedisReservations(redis, prefix);
+}
