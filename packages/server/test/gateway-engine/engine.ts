@@ -26,6 +26,8 @@ export const MODEL: CatalogModel = {
   rateLimits: { paid: { RPM: 1_000_000, RPD: 10_000_000, TPM: 1_000_000_000 } },
 };
 
+export const silentLog = { warn: () => {}, error: () => {} };
+
 /** Settlement problems are logged, not thrown: tests collect them and expect none. */
 export const problems: string[] = [];
 export const testLog = {
