@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { actionFor, type RunState } from './commands/action.js';
+import { actionFor, examples, type RunState } from './commands/action.js';
 import { registerAuth } from './commands/auth.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLimits } from './commands/limits.js';
@@ -34,6 +34,12 @@ export function buildProgram(io: Io, state: RunState): Command {
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
     .addHelpText('after', EXIT_CODES_HELP);
+  examples(program, [
+    'venice-keys login',
+    'venice-keys keys list',
+    'venice-keys keys create --description "backend prod" --usd 50 --period MONTH',
+    'venice-keys --profile local --json limits',
+  ]);
   const action = actionFor(io, state);
   registerAuth(program, action);
   registerKeys(program, action);

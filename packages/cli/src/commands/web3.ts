@@ -40,7 +40,9 @@ async function mint(ctx: Context, o: SettingsOptions & { keyFile?: string }): Pr
 }
 
 export function registerWeb3(program: Command, action: Action): void {
-  const web3 = program.command('web3').description('keys for wallets holding staked VVV');
+  const web3 = examples(program.command('web3').description('keys for wallets holding staked VVV'), [
+    'VENICE_WALLET_PRIVATE_KEY=0x… venice-keys web3 mint --description agent',
+  ]);
   examples(
     settingsOptions(
       web3.command('mint').description('get a token, sign it with the wallet, and mint a key (shown once)'),
