@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { BillingPage } from './pages/billing.js';
 import { KeyPage } from './pages/key.js';
 import { KeysPage } from './pages/keys.js';
@@ -87,7 +87,18 @@ function skipToMain() {
   document.getElementById('main')?.focus();
 }
 
+const TITLES: Record<Route['page'], string> = {
+  keys: 'API keys',
+  key: 'Key',
+  limits: 'Rate limits',
+  billing: 'Billing',
+  missing: 'Not found',
+};
+
 function Page({ route }: { route: Route }) {
+  useEffect(() => {
+    document.title = `${TITLES[route.page]} · venice-keys`;
+  }, [route.page]);
   switch (route.page) {
     case 'keys':
       return <KeysPage />;

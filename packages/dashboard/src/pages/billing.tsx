@@ -44,12 +44,8 @@ function Balances() {
           </div>
           <div class="stat">
             <span class="stat-label">DIEM resets</span>
-            <span class="stat-value">
-              {resetAt === undefined ? '—' : `in ${formatCountdown(resetAt, now)}`}
-              {resetAt !== undefined && (
-                <span class="muted small"> ({formatDateTime(new Date(resetAt).toISOString())})</span>
-              )}
-            </span>
+            <span class="stat-value">{resetAt === undefined ? '—' : `in ${formatCountdown(resetAt, now)}`}</span>
+            {resetAt !== undefined && <span class="stat-note">{formatDateTime(new Date(resetAt).toISOString())}</span>}
           </div>
           <div class="stat">
             <span class="stat-label">Spending</span>
@@ -126,6 +122,11 @@ function UsageHistory() {
     : { pageSize: filters.pageSize, ...(filters.currency ? { currency: filters.currency } : {}) };
   const page = useLoad((c, signal) => c.billing.usageHistoryPage(params, { signal }), [JSON.stringify(params)]);
   const csv = useAction();
+  const keys = useLoad((c, signal) => c.apiKeys.list({}, { signal }), []);
+  const keyName = (id: string | undefined) => {
+    const key = id && keys.data?.find((k) => k.id === id);
+    return key ? `${key.description} (…${key.last6Chars})` : (id ?? '—');
+  };
   const setFilter = (change: Partial<typeof filters>) => {
     setFilters({ ...filters, ...change });
     setCursors([undefined]);
@@ -199,8 +200,8 @@ function UsageHistory() {
                 </td>
                 <td data-label="Tokens">{Math.round(e.units * 1e6).toLocaleString()}</td>
                 <td data-label="Amount">{formatMoney(-e.amount, e.currency === 'DIEM' ? 'DIEM' : 'USD')}</td>
-                <td data-label="Key" class="mono small">
-                  {e.apiKeyId ?? '—'}
+                <td data-label="Key" class="small">
+                  {keyName(e.apiKeyId)}
                 </td>
               </tr>
             ))}

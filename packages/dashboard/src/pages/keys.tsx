@@ -148,12 +148,14 @@ function KeyRow({
       <td data-label="Created">{formatDate(apiKey.createdAt)}</td>
       <td data-label="Expires">{apiKey.expiresAt ? formatDate(apiKey.expiresAt) : 'never'}</td>
       <td data-label="Last used">{apiKey.lastUsedAt ? formatDateTime(apiKey.lastUsedAt) : 'never'}</td>
-      <td data-label="Usage" class="usage-cell">
-        {caps.length === 0 && <span class="muted small">no limit</span>}
-        {caps.map((cap) => (
-          <SpendBar used={cap.used} limit={cap.limit} currency={cap.currency} />
-        ))}
-        {caps.length > 0 && <span class="muted small">{PERIOD_LABEL[apiKey.limitPeriod]}</span>}
+      <td data-label="Usage">
+        <div>
+          {caps.length === 0 && <span class="muted small">no limit</span>}
+          {caps.map((cap) => (
+            <SpendBar used={cap.used} limit={cap.limit} currency={cap.currency} />
+          ))}
+          {caps.length > 0 && <span class="muted small">{PERIOD_LABEL[apiKey.limitPeriod]}</span>}
+        </div>
       </td>
       <td data-label="Actions">
         <KeyActions apiKey={apiKey} onRevoked={onChanged} onRotated={onRotated} />

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ErrorNotice } from '../components/error-notice.js';
 import { clientFor } from '../session.js';
 
@@ -7,6 +7,9 @@ export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onS
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  useEffect(() => {
+    document.title = 'Sign in · venice-keys';
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const key = secret.trim();
