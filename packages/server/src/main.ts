@@ -34,7 +34,8 @@ async function main(): Promise<number | undefined> {
 
   // Only now: a start that could not listen has handed out no "shown once" key.
   const first = await bootstrapIfEmpty(runtime.store, runtime.services.accounts, runtime.services.keys);
-  if (first) deliverFirstKey(first, runtime.database, { isTTY: process.stdout.isTTY === true, write: io.out, log: logger });
+  if (first)
+    deliverFirstKey(first, runtime.database, { isTTY: process.stdout.isTTY === true, write: io.out, log: logger });
 
   const stop = (signal: string) =>
     stopGracefully({ app, runtime, logger, graceMs: config.shutdownGraceMs, signal }).then(

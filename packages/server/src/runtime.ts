@@ -4,7 +4,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import type { LimitCounters } from './domain/ports/counters.js';
 import { createServices, type Services } from './services.js';
 import { type DatabaseLocation, explainOpenFailure, locateDatabase, prepareSqlite } from './startup/database.js';
-import { resolveServerSecret } from './startup/secret.js';
+import { checkSecretConfigured, resolveServerSecret } from './startup/secret.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/types.js';
 
@@ -59,6 +59,7 @@ export interface OpenOptions {
 /** Opens what the configuration names; a failure the operator can fix is a StartupError naming it. */
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<OpenedRuntime> {
   const database = locateDatabase(config.databaseUrl);
+  checkSecretConfigured(config.secret, database);
   if (database.kind === 'sqlite') prepareSqlite(database, options.mustExist ?? false);
   let store: Store;
   try {

@@ -7,7 +7,8 @@ runOperator(process.argv.slice(2), {
 }).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    const debug = process.env.LOG_LEVEL === 'debug';
+    process.stderr.write(`venice-keys-admin: ${e instanceof Error ? (debug ? e.stack : e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { createAccountWithAdminKey } from '../domain/bootstrap.js';
+import type { Account } from '../domain/model.js';
+import { formatMicros } from '../http/format.js';
+import { parseAmount } from './amounts.js';
+import type { OperatorContext } from './operator.js';
+
+function describe(a: Account) {
+  return {
+    id: a.id,
+    tier: a.tier,
+    usdBalance: formatMicros(a.usdBalance),
+    diemEpochAllocation: formatMicros(a.diemEpochAllocation),
+    walletAddress: a.walletAddress,
+    createdAt: new Date(a.createdAt).toISOString(),
+  };
+}
+
+/** `accounts …`: create and list accounts, move their money, set their tier. */
+export function accountCommands(program: Command, ctx: OperatorContext): void {
+  const { io } = ctx;
+  const amount = (text: string, positive: boolean) => {
+    const parsed = parseAmount(text, { positive });
+    return typeof parsed === 'string' ? ctx.usage(parsed) : parsed;
+  };
+  const print = (json: boolean | undefined, a: Account, text: string) =>
+    io.out(json ? `${JSON.stringify(describe(a))}\n` : `${text}\n`);
+  const acc = program.command('accounts').description('manage accounts');
+
+  acc
+    .command('create')
+    .description('create an account and print its first ADMIN key (shown once)')
+    .option('--tier <tier>', 'API tier of the account')
+    .option('--credit <usd>', 'starting USD credit')
+    .option('--json', 'print JSON')
+    .action(async (o: { tier?: string; credit?: string; json?: boolean }) => {
+      const credit = o.credit === undefined ? undefined : amount(o.credit, true);
+      const { services, config } = ctx.runtime();
+      if (o.tier && !config.tiers[o.tier]) {
+        ctx.usage(`unknown tier "${o.tier}"; known: ${Object.keys(config.tiers).join(', ')}`);
+      }
+      const { accounts } = services;
+      const { account, created } = await createAccountWithAdminKey(accounts, services.keys);
+      let result = account;
+      if (o.tier) result = await accounts.setTier(account.id, o.tier);
+      if (credit) result = await accounts.creditUsd(account.id, credit);
+      io.out(
+        o.json
+          ? `${JSON.stringify({ ...describe(result), adminKey: created.secret })}\n`
+          : `Created account ${account.id}\nFirst ADMIN key (shown once, store it now):\n  ${created.secret}\n`,
+      );
+    });
+
+  acc
+    .command('list')
+    .description('list accounts')
+    .option('--json', 'print JSON lines')
+    .action(async (o: { json?: boolean }) => {
+      const all = await ctx.runtime().store.listAccounts();
+      if (o.json) {
+        for (const a of all) io.out(`${JSON.stringify(describe(a))}\n`);
+        return;
+      }
+      io.out(`${['id', 'tier', 'usd', 'diem/epoch', 'wallet'].join('\t')}\n`);
+      for (const a of all) {
+        const d = describe(a);
+        io.out(`${[d.id, d.tier, d.usdBalance, d.diemEpochAllocation, d.walletAddress ?? '-'].join('\t')}\n`);
+      }
+    });
+
+  acc
+    .command('credit <accountId> <usd>')
+    .description('add USD to an account balance')
+    .option('--json', 'print JSON')
+    .action(async (id: string, usd: string, o: { json?: boolean }) => {
+      const micros = amount(usd, true);
+      const a = await ctx.runtime().services.accounts.creditUsd(id, micros);
+      print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
+    });
+
+  acc
+    .command('set-tier <accountId> <tier>')
+    .description('set the API tier')
+    .option('--json', 'print JSON')
+    .action(async (id: string, tier: string, o: { json?: boolean }) => {
+      const a = await ctx.runtime().services.accounts.setTier(id, tier);
+      print(o.json, a, `Account ${a.id} tier: ${a.tier}`);
+    });
+
+  acc
+    .command('set-diem <accountId> <diem>')
+    .description('set the DIEM allocation per epoch')
+    .option('--json', 'print JSON')
+    .action(async (id: string, diem: string, o: { json?: boolean }) => {
+      const micros = amount(diem, false);
+      const a = await ctx.runtime().services.accounts.setDiemAllocation(id, micros);
+      print(o.json, a, `Account ${a.id} DIEM per epoch: ${formatMicros(a.diemEpochAllocation)}`);
+    });
+}
