@@ -123,6 +123,7 @@ export class GatewayService {
   private readonly writer: LedgerWriter;
   private readonly settler: Settler;
   private readonly budget: ErrorBudget;
+  private readonly rebuilds = new Map<string, Promise<void>>();
 
   constructor(
     private readonly reservations: Reservations,
@@ -257,16 +258,30 @@ export class GatewayService {
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.guard(() => this.reservations.reserve(request));
       if (outcome.ok || outcome.reason !== 'missing' || attempt >= MIRROR_REBUILD_ATTEMPTS) return outcome;
-      // Rebuilt from the database before any money is admitted; a settlement racing this rebuild bumps
-      // the generation, and the rebuild starts over.
-      const m = request.money;
-      const facts = await this.guard(() =>
-        this.ledger.mirrorFacts(request.accountId, request.keyId, m.keyPeriodStart, m.day),
-      );
-      await this.guard(() =>
-        this.reservations.initMirrors(request.accountId, request.keyId, m, outcome.generation, facts, request.now),
-      );
+      await this.rebuild(request, outcome.generation);
     }
+  }
+
+  /**
+   * Mirrors are rebuilt from the database before any money is admitted; a settlement racing the rebuild
+   * bumps the generation and the rebuild starts over. Concurrent requests of one key share one rebuild.
+   */
+  private rebuild(request: ReserveRequest, generation: number): Promise<void> {
+    const m = request.money;
+    const name = [request.accountId, request.keyId, m.day, m.keyPeriodStart, generation].join(':');
+    let running = this.rebuilds.get(name);
+    if (!running) {
+      running = (async () => {
+        const facts = await this.guard(() =>
+          this.ledger.mirrorFacts(request.accountId, request.keyId, m.keyPeriodStart, m.day),
+        );
+        await this.guard(() =>
+          this.reservations.initMirrors(request.accountId, request.keyId, m, generation, facts, request.now),
+        );
+      })().finally(() => this.rebuilds.delete(name));
+      this.rebuilds.set(name, running);
+    }
+    return running;
   }
 
   /** Counters or database unreachable: refuse (503) rather than admit money blind. */
