@@ -2,12 +2,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
 import { dashboard } from './http/dashboard.js';
+import type { InferenceGateway } from './http/inference/exchange.js';
 import { inferencePlugin } from './http/inference/plugin.js';
 import { methodTable } from './http/methods.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppDeps extends Pick<Runtime, 'config' | 'clock' | 'services'> {
+  /** Admission and settlement of inference requests; without it chat and embeddings answer 503. */
+  gateway?: InferenceGateway;
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -32,7 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerPlumbing(app);
   const methods = methodTable(app);
   await app.register(adminPlugin, { services, clock });
-  await app.register(inferencePlugin, { keys: services.keys });
+  await app.register(inferencePlugin, { keys: services.keys, gateway: deps.gateway, config: deps.config });
   await app.register(dashboard, {});
   methods.refuseUnserved();
 

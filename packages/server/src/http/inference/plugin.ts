@@ -1,31 +1,67 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.js';
+import { AppError } from '../../domain/errors.js';
+import { PromptCalibration } from '../../domain/gateway/bounds.js';
 import type { KeyService } from '../../domain/keys.js';
+import { UpstreamClient } from '../../upstream/client.js';
 import { registerAuth } from '../auth.js';
 import { adminErrorHandler } from '../plumbing.js';
-
-/** Chat prompts with long contexts and images are large: the inference surface has a limit of its own. */
-export const INFERENCE_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+import type { InferenceGateway } from './exchange.js';
+import { modelRoutes } from './models.js';
+import { Catalog } from './requests.js';
+import { inferenceRoutes } from './routes.js';
 
 export interface InferenceDeps {
   keys: KeyService;
-  /** `limits.inferenceBodyBytes`. */
-  bodyLimitBytes?: number;
+  /** Absent (an app built for the admin API only): chat and embeddings answer 503. */
+  gateway: InferenceGateway | undefined;
+  /** The catalog, `upstream` and `limits.inferenceBodyBytes`. */
+  config: Pick<Config, 'models' | 'upstream' | 'limits'>;
 }
 
+const NO_GATEWAY: InferenceGateway = {
+  admit: async () => {
+    throw new AppError('UNAVAILABLE', 'Inference is not available on this server.');
+  },
+  recordFailure: async () => {},
+};
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const TOO_LARGE = 'Request body exceeds the maximum allowed size.';
+
+function inferenceErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return adminErrorHandler(new AppError('PAYLOAD_TOO_LARGE', TOO_LARGE) as unknown as FastifyError, req, reply);
+  }
+  return adminErrorHandler(error, req, reply);
+}
 
 /**
  * The inference surface (the gateway's routes): any key authenticates, bodies may be large, and
  * errors speak Venice's inference strings. Encapsulated, so nothing here leaks into the admin API.
  */
 export async function inferencePlugin(app: FastifyInstance, deps: InferenceDeps): Promise<void> {
-  const bodyLimit = deps.bodyLimitBytes ?? INFERENCE_BODY_LIMIT_BYTES;
+  const { config } = deps;
+  const gateway = deps.gateway ?? NO_GATEWAY;
+  const bodyLimit = config.limits.inferenceBodyBytes;
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= bodyLimit;
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
   registerAuth(app, deps.keys, 'any');
-  // The hook point for Venice's inference error shapes; until the gateway lands it maps like the admin API.
-  app.setErrorHandler(adminErrorHandler);
+  app.setErrorHandler(inferenceErrorHandler);
+
+  // Every inference answer with a 4xx other than 429 counts against the caller's error budget.
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode;
+    if (!req.caller || status < 400 || status >= 500 || status === 429) return;
+    await gateway.recordFailure(req.caller.key, req.caller.account, status, req.inferenceModel);
+  });
+
+  const upstream = new UpstreamClient(config.upstream);
+  app.addHook('onClose', () => upstream.close());
+  const relayDeps = { gateway, upstream, calibration: new PromptCalibration() };
+  inferenceRoutes(app, { ...relayDeps, catalog: new Catalog(config.models) });
+  modelRoutes(app, { keys: deps.keys, models: config.models });
 }
