@@ -4,6 +4,7 @@ import type { Clock } from './domain/clock.js';
 import { KeyService } from './domain/keys.js';
 import type { LimitCounters } from './domain/ports/counters.js';
 import { RateLimitService } from './domain/rate-limits.js';
+import { createUsageServices, type UsageServices } from './domain/usage/services.js';
 import { Web3KeyService } from './domain/web3-keys.js';
 import type { Store } from './storage/types.js';
 import { chainWallets, jwtChallenges } from './web3/adapters.js';
@@ -13,6 +14,7 @@ export interface Services {
   accounts: AccountService;
   rateLimits: RateLimitService;
   web3: Web3KeyService;
+  usage: UsageServices;
 }
 
 /** The domain services over their adapters: what the HTTP app and the operator bin call. */
@@ -40,5 +42,12 @@ export function createServices(
     clock,
     policy: { enabled: config.web3.enabled, requestsPerMinutePerClient: config.limits.web3RequestsPerMinutePerClient },
   });
-  return { keys, accounts, rateLimits: new RateLimitService(accounts, counters, config.models, clock), web3 };
+  const usage = createUsageServices({
+    reader: store,
+    clock,
+    serverSecret,
+    catalog: config.models,
+    retentionDays: config.usage.retentionDays,
+  });
+  return { keys, accounts, rateLimits: new RateLimitService(accounts, counters, config.models, clock), web3, usage };
 }

@@ -4,6 +4,7 @@ import type { KeyStore } from '../domain/ports/keys.js';
 import type { SettingsStore } from '../domain/ports/settings.js';
 import type { UsageStore } from '../domain/ports/usage.js';
 import type { Web3TokenStore } from '../domain/ports/web3-tokens.js';
+import type { UsageReader } from '../domain/usage/ports.js';
 
 export type { AccountTx } from '../domain/ports/keys.js';
 
@@ -11,7 +12,14 @@ export type { AccountTx } from '../domain/ports/keys.js';
  * One database behind every port of the domain. Adapters (`SqliteStore`, `PostgresStore`) implement
  * it and pass one shared contract suite.
  */
-export interface Store extends AccountStore, KeyStore, UsageStore, BreachStore, Web3TokenStore, SettingsStore {
+export interface Store
+  extends AccountStore,
+    KeyStore,
+    UsageStore,
+    UsageReader,
+    BreachStore,
+    Web3TokenStore,
+    SettingsStore {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

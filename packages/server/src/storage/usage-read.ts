@@ -1,12 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import type { LedgerCurrency, LedgerKind } from '../domain/ports/ledger.js';
 import type { DailyModelUsage, KeyLabel, LedgerPageQuery, UsageEntry, UsageReader } from '../domain/usage/ports.js';
+import type { Database } from './kysely/schema.js';
 
 /** Integers arrive as bigint (SQLite with safe integers), string (pg int8) or number. */
 type Int = number | bigint | string;
 
-/** The tables this adapter reads (created by migration 0003_ledger, and 0001 for api_keys). */
-export interface UsageReadTables {
+/** The ledger tables this adapter reads (created by migration 0003_ledger). */
+export type LedgerReadTables = {
   usage_ledger: {
     id: string;
     account_id: string;
@@ -36,12 +37,15 @@ export interface UsageReadTables {
     tokens: Int;
     requests: Int;
   };
-  api_keys: { id: string; account_id: string; description: string; last6: string };
-}
+};
 
 /** SQLite and PostgreSQL alike: only portable SQL (row values compare on both). */
 export class KyselyUsageReader implements UsageReader {
-  constructor(private readonly db: Kysely<UsageReadTables>) {}
+  private readonly db: Kysely<Database & LedgerReadTables>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db.withTables<LedgerReadTables>();
+  }
 
   async ledgerPage(q: LedgerPageQuery): Promise<UsageEntry[]> {
     let query = this.db

@@ -5,6 +5,7 @@ import { registerAuth } from '../auth.js';
 import { adminErrorHandler, jsonBodies } from '../plumbing.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { billingRoutes } from './routes/billing.js';
+import { usageRoutes } from './routes/usage.js';
 import { web3Routes } from './routes/web3.js';
 
 /** Request bodies of the admin API are small; anything larger is refused before it is buffered whole. */
@@ -26,5 +27,6 @@ export async function adminPlugin(app: FastifyInstance, { services, clock }: Adm
 
   apiKeyRoutes(app, { ...services, clock });
   billingRoutes(app, services);
+  usageRoutes(app, services.usage);
   web3Routes(app, { ...services, clock });
 }

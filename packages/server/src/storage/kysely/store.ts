@@ -1,7 +1,9 @@
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Account, ApiKeyRecord, Breach, Spend } from '../../domain/model.js';
 import type { AccountTx } from '../../domain/ports/keys.js';
+import type { LedgerPageQuery } from '../../domain/usage/ports.js';
 import type { Store } from '../types.js';
+import { KyselyUsageReader } from '../usage-read.js';
 import { KyselyAccountStore } from './accounts.js';
 import { KyselyBreachStore } from './breaches.js';
 import { idempotencyTx } from './idempotency.js';
@@ -21,6 +23,7 @@ export abstract class KyselyStore implements Store {
   private readonly accounts: KyselyAccountStore;
   private readonly keys: KyselyKeyReads;
   private readonly usage: KyselyUsageStore;
+  private readonly usageReads: KyselyUsageReader;
   private readonly breaches: KyselyBreachStore;
   private readonly web3Tokens: KyselyWeb3TokenStore;
   private readonly settings: KyselySettingsStore;
@@ -30,6 +33,7 @@ export abstract class KyselyStore implements Store {
     this.accounts = new KyselyAccountStore(db);
     this.keys = new KyselyKeyReads(db, run);
     this.usage = new KyselyUsageStore(db, run);
+    this.usageReads = new KyselyUsageReader(db);
     this.breaches = new KyselyBreachStore(db);
     this.web3Tokens = new KyselyWeb3TokenStore(db);
     this.settings = new KyselySettingsStore(db);
@@ -93,6 +97,19 @@ export abstract class KyselyStore implements Store {
   }
   accountSpend(accountId: string, fromDay: number) {
     return this.usage.accountSpend(accountId, fromDay);
+  }
+
+  ledgerPage(query: LedgerPageQuery) {
+    return this.usageReads.ledgerPage(query);
+  }
+  dailyModelUsage(accountId: string, fromDay: number, toDay: number, apiKeyId?: string) {
+    return this.usageReads.dailyModelUsage(accountId, fromDay, toDay, apiKeyId);
+  }
+  keyLabels(accountId: string, keyIds: readonly string[]) {
+    return this.usageReads.keyLabels(accountId, keyIds);
+  }
+  pruneLedger(before: number, limit: number) {
+    return this.usageReads.pruneLedger(before, limit);
   }
 
   recentBreaches(accountId: string, limit: number) {
