@@ -12,7 +12,7 @@ import { parseWith } from '../validation.js';
 
 const tokens = z.number().int().nullish();
 
-const chatSchema = z.looseObject({
+export const chatSchema = z.looseObject({
   model: z.string(),
   messages: z.array(z.looseObject({ role: z.string() })).min(1),
   stream: z.boolean().nullish(),
@@ -23,7 +23,7 @@ const chatSchema = z.looseObject({
 });
 
 const tokenArray = z.array(z.number().int().min(0));
-const embeddingSchema = z.looseObject({
+export const embeddingSchema = z.looseObject({
   model: z.string(),
   input: z.union([z.string(), z.array(z.string()).min(1), tokenArray.min(1), z.array(tokenArray.min(1)).min(1)]),
 });
