@@ -159,7 +159,9 @@ describe('a key goes to its own server only', () => {
 
   it('never follows a redirect, which could carry the key elsewhere', async () => {
     const target = await bystander();
-    const redirector = await bystander((res) => res.writeHead(307, { location: `${target.url}/api/v1/api_keys` }).end());
+    const redirector = await bystander((res) =>
+      res.writeHead(307, { location: `${target.url}/api/v1/api_keys` }).end(),
+    );
     try {
       const r = await user().run(['keys', 'list', '--base-url', redirector.url, '--api-key', adminKey]);
       expect(r.code).toBe(1);
