@@ -19,7 +19,7 @@ export interface Knobs {
   hang?: boolean;
   /** Streams: send this many content chunks, then nothing more (the connection stays open). */
   hangAfter?: number;
-  /** Streams: send this many content chunks, then destroy the socket. */
+  /** Streams: send this many content chunks, then close the connection mid-answer. */
   dropAfter?: number;
   /** Reported prompt tokens (default: `promptTokensOf`). */
   prompt?: number;

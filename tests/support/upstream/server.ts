@@ -73,7 +73,8 @@ async function stream(res: ServerResponse, body: Record<string, unknown>, knobs:
   for (const data of chatChunks(plan, options?.include_usage === true)) {
     if (res.destroyed) return;
     if (content === knobs.dropAfter) {
-      res.socket?.destroy();
+      // Closed after what was written is flushed, before the response's end: a connection lost mid-answer.
+      res.socket?.end();
       return;
     }
     if (content === knobs.hangAfter) return void (await closed);
