@@ -31,14 +31,14 @@ export class LedgerPruner {
     this.#intervalMs = options.intervalMs ?? 3_600_000;
   }
 
-  /** One sweep: batch after batch until nothing old is left; returns how many entries went. */
-  async sweep(): Promise<number> {
+  /** One sweep: batch after batch until nothing old is left (or `stopped`); returns how many entries went. */
+  async sweep(stopped: () => boolean = () => false): Promise<number> {
     const before = this.clock.now() - this.options.retentionDays * DAY_MS;
     let total = 0;
     for (;;) {
       const deleted = await this.reader.pruneLedger(before, this.#batchSize);
       total += deleted;
-      if (deleted < this.#batchSize || this.#stopping) return total;
+      if (deleted < this.#batchSize || stopped()) return total;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -47,7 +47,7 @@ export class LedgerPruner {
   start(onError: (error: unknown) => void): void {
     this.#stopping = false;
     const run = () => {
-      this.#running = this.sweep().catch((e) => {
+      this.#running = this.sweep(() => this.#stopping).catch((e) => {
         onError(e);
         return 0;
       });
