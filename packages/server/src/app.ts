@@ -2,17 +2,24 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
 import { dashboard } from './http/dashboard.js';
+import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import type { InferenceGateway } from './http/inference/exchange.js';
 import { inferencePlugin } from './http/inference/plugin.js';
 import { methodTable } from './http/methods.js';
+import { observeRequests, RequestLog } from './http/observe.js';
+import { openapiRoute } from './http/openapi.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
+import type { RequestMetrics } from './metrics/prometheus.js';
 import type { Runtime } from './runtime.js';
+import { packageVersion } from './startup/cli.js';
 
 export interface AppDeps extends Pick<Runtime, 'config' | 'clock' | 'services'> {
   /** Admission and settlement of inference requests; without it chat and embeddings answer 503. */
   gateway?: InferenceGateway;
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
+  metrics?: RequestMetrics;
+  readiness?: readonly ReadinessCheck[];
 }
 
 /** A hop count becomes fastify's trust function: the nearest `n` proxies are trusted. */
@@ -31,12 +38,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: requestId,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // One line per request after authentication, with the account and key ids.
+    logController: new RequestLog(),
   });
   registerPlumbing(app);
+  observeRequests(app, deps.metrics);
   const methods = methodTable(app);
   await app.register(adminPlugin, { services, clock });
   await app.register(inferencePlugin, { keys: services.keys, gateway: deps.gateway, config: deps.config });
   await app.register(dashboard, {});
+  await app.register(healthRoutes, { checks: deps.readiness ?? [] });
+  await app.register(openapiRoute, { version: packageVersion() });
   methods.refuseUnserved();
 
   await app.ready();
