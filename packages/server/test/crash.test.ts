@@ -86,7 +86,7 @@ async function createStorm(server: ServerProcess, adminKey: string): Promise<Sto
 async function crashAndRestart(databaseUrl: string): Promise<StormResult> {
   const env = { DATABASE_URL: databaseUrl, VENICE_KEYS_CONFIG: configFile };
   const first = await startServer(children, env);
-  const adminKey = bootstrapAdminKey(first);
+  const adminKey = await bootstrapAdminKey(first);
 
   const storm = await createStorm(first, adminKey);
   expect(first.child.signalCode).toBe('SIGKILL');

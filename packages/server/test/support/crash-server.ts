@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -88,9 +89,20 @@ export async function startServer(
   throw new Error(`server did not listen within ${START_TIMEOUT_MS} ms:\n${output}`);
 }
 
-/** The first ADMIN key, printed once on stdout by a server that bootstrapped an empty database. */
-export function bootstrapAdminKey(server: ServerProcess): string {
-  const key = /VENICE_ADMIN_KEY_[A-Za-z0-9]{44}/.exec(server.output())?.[0];
-  if (!key) throw new Error(`the server printed no ADMIN key:\n${server.output()}`);
-  return key;
+/**
+ * The first ADMIN key of a server that bootstrapped an empty database. Its stdout is a pipe, not a
+ * terminal, so the key is in the 0600 file its log line names (written just after it listens).
+ */
+export async function bootstrapAdminKey(server: ServerProcess): Promise<string> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const path = /"path":"([^"]+first-admin-key[^"]*)"/.exec(server.output())?.[1];
+    if (path) {
+      const key = /VENICE_ADMIN_KEY_[A-Za-z0-9]{44}/.exec(readFileSync(path, 'utf8'))?.[0];
+      if (key) return key;
+    }
+    if (server.exited()) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the server handed out no ADMIN key:\n${server.output()}`);
 }
