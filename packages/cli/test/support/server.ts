@@ -53,8 +53,12 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     const { stdout } = await run(process.execPath, ['--import', 'tsx', OPERATOR, ...args], { cwd: ROOT, env });
     return stdout;
   };
+  let init = ['--init'];
   const newAccount = async ({ credit = '100', tier }: { credit?: string; tier?: string } = {}) => {
-    const out = await operator(['accounts', 'create', '--credit', credit, ...(tier ? ['--tier', tier] : []), '--json']);
+    const args = ['accounts', 'create', '--credit', credit, ...(tier ? ['--tier', tier] : []), '--json'];
+    // The operator creates a database only when told to: the first account creates it.
+    const out = await operator([...init, ...args]);
+    init = [];
     const created = JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; adminKey: string };
     if (!created.adminKey?.startsWith('VENICE_ADMIN_KEY_')) throw new Error(`no ADMIN key in: ${out}`);
     return { id: created.id, adminKey: created.adminKey };
