@@ -6,6 +6,7 @@ import { openRuntime } from './runtime.js';
 import { answerArguments } from './startup/cli.js';
 import { describeFailure, listenFailure } from './startup/errors.js';
 import { deliverFirstKey } from './startup/first-key.js';
+import { readinessProbes } from './startup/readiness.js';
 import { stopGracefully } from './startup/shutdown.js';
 
 /** The composition root: arguments → config → runtime → app → listen → first key; graceful stop on SIGTERM/SIGINT. */
@@ -19,16 +20,34 @@ async function main(): Promise<number | undefined> {
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'],
   });
+  // prom-client is loaded only when metrics are asked for.
+  const metrics =
+    config.metricsPort === undefined ? undefined : new (await import('./metrics/prometheus.js')).PrometheusMetrics();
   const runtime = await openRuntime(config);
   logger.info({ database: runtime.database.text, secret: runtime.secretSource }, 'database opened');
-  const app = await buildApp({ ...runtime, logger });
+  const readiness = readinessProbes(runtime.store, config.redisUrl);
+  const app = await buildApp({ ...runtime, logger, metrics, readiness: readiness.checks });
+  const closeAll = async () => {
+    await app.close();
+    await readiness.close();
+    await runtime.close();
+  };
   let address: string;
   try {
     address = await app.listen({ host: config.host, port: config.port });
   } catch (e) {
-    await app.close();
-    await runtime.close();
+    await closeAll();
     throw listenFailure(e, config.host, config.port);
+  }
+  const listeners = [{ close: () => readiness.close() }];
+  if (metrics && config.metricsPort !== undefined) {
+    const { serveMetrics } = await import('./metrics/server.js');
+    const served = await serveMetrics(metrics, config.host, config.metricsPort).catch(async (e) => {
+      await closeAll();
+      throw listenFailure(e, config.host, config.metricsPort as number);
+    });
+    listeners.push(served);
+    logger.info({ metrics: `http://${config.host}:${served.port}/metrics` }, 'metrics listening');
   }
   logger.info({ address, database: runtime.database.text, counters: runtime.counters.kind }, 'venice-keys listening');
 
@@ -38,7 +57,7 @@ async function main(): Promise<number | undefined> {
     deliverFirstKey(first, runtime.database, { isTTY: process.stdout.isTTY === true, write: io.out, log: logger });
 
   const stop = (signal: string) =>
-    stopGracefully({ app, runtime, logger, graceMs: config.shutdownGraceMs, signal }).then(
+    stopGracefully({ app, runtime, logger, graceMs: config.shutdownGraceMs, signal, also: listeners }).then(
       () => process.exit(0),
       (e) => {
         logger.error({ err: e }, 'shutdown failed');

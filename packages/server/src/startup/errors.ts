@@ -13,6 +13,7 @@ const REASONS: Record<string, string> = {
   ENOENT: 'no such file or directory',
   ENOTDIR: 'a part of the path is not a directory',
   EISDIR: 'is a directory',
+  EEXIST: 'a file of that name is in the way',
   ENOSPC: 'no space left on the device',
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',

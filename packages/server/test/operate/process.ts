@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The compiled server (`node dist/main.js`) and operator as child processes, exactly as an operator
+ * runs them. `ensureBuilt` compiles src/ once when dist/ is missing or stale (npm test has built it).
+ */
+
+export const SERVER_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const ADMIN = fileURLToPath(new URL('../../dist/bin/venice-keys-admin.js', import.meta.url));
+
+export function ensureBuilt(): void {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
+    cwd: SERVER_ROOT,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`the server does not build:\n${build.stdout}${build.stderr}`);
+}
+
+/** The environment of a child: ours without anything that would change its configuration. */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = { ...process.env };
+  for (const name of Object.keys(base)) {
+    if (/^(PORT|HOST|DATABASE_URL|REDIS_URL|VENICE_|LOG_LEVEL|METRICS_PORT|SHUTDOWN_GRACE_MS|TRUST_PROXY)/.test(name))
+      delete base[name];
+  }
+  return { ...base, ...env };
+}
+
+export function runToEnd(entry: string, args: string[], options: { cwd: string; env?: Record<string, string> }) {
+  const run = spawnSync(process.execPath, [entry, ...args], {
+    cwd: options.cwd,
+    env: childEnv(options.env ?? {}),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+export interface Running {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the first JSON log line whose `msg` satisfies `match`. */
+  logLine(match: (msg: string) => boolean): Promise<Record<string, unknown>>;
+  exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function start(args: string[], options: { cwd: string; env: Record<string, string> }): Running {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: options.cwd,
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waiters: Array<() => void> = [];
+  const onData = (d: Buffer) => {
+    output += d;
+    for (const w of waiters.splice(0)) w();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w();
+      resolve({ code, signal });
+    }),
+  );
+  const lines = () =>
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return {
+    child,
+    output: () => output,
+    exit: () => ended,
+    async logLine(match) {
+      for (;;) {
+        const found = lines().find((l) => typeof l.msg === 'string' && match(l.msg));
+        if (found) return found;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`the server exited without that log line:\n${output}`);
+        }
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
+}
