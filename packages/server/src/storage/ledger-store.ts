@@ -1,13 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { LedgerEntry, SettlementRecord, UsageLedger } from '../domain/ports/ledger.js';
 import type { Charge, MirrorFacts } from '../domain/ports/reservations.js';
+import type { Database, Int } from './kysely/schema.js';
 
-type Int = number | bigint | string;
-
-/** The tables settlement touches (migration 0003_ledger, plus accounts and usage_daily of 0001). */
-export interface LedgerTables {
-  accounts: { id: string; usd_balance: Int };
-  usage_daily: { key_id: string; account_id: string; day: Int; usd: Int; diem: Int };
+/** The tables of migration 0003_ledger. */
+export type SettlementTables = {
   usage_ledger: {
     id: string;
     account_id: string;
@@ -38,7 +35,10 @@ export interface LedgerTables {
     requests: Int;
   };
   settled_reservations: { reservation_id: string; at: Int; usd: Int; diem: Int };
-}
+};
+
+/** Every table settlement touches (accounts and usage_daily of 0001 besides its own). */
+export type LedgerTables = Database & SettlementTables;
 
 /** Money binds as decimal text: better-sqlite3 refuses bigints past int64 and pg wants text for int8. */
 const text = (v: bigint): string => v.toString();
@@ -65,7 +65,12 @@ function aggregate<R>(rows: readonly R[], keyOf: (r: R) => string, merge: (into:
 
 /** The usage ledger over Kysely, the same code on SQLite and PostgreSQL. */
 export class KyselyUsageLedger implements UsageLedger {
-  constructor(private readonly db: Kysely<LedgerTables>) {}
+  private readonly db: Kysely<LedgerTables>;
+
+  /** The store's handle, or one that knows the ledger tables already (tests that read them). */
+  constructor(db: Kysely<Database> | Kysely<LedgerTables>) {
+    this.db = (db as Kysely<Database>).withTables<SettlementTables>();
+  }
 
   record(batch: readonly SettlementRecord[]): Promise<Charge[]> {
     if (batch.length === 0) return Promise.resolve([]);

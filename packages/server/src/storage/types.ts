@@ -1,6 +1,7 @@
 import type { AccountStore } from '../domain/ports/accounts.js';
 import type { BreachStore } from '../domain/ports/breaches.js';
 import type { KeyStore } from '../domain/ports/keys.js';
+import type { UsageLedger } from '../domain/ports/ledger.js';
 import type { SettingsStore } from '../domain/ports/settings.js';
 import type { UsageStore } from '../domain/ports/usage.js';
 import type { Web3TokenStore } from '../domain/ports/web3-tokens.js';
@@ -21,5 +22,7 @@ export interface Store
     Web3TokenStore,
     SettingsStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** The gateway's settlements (ledger, daily usage, balance debits) in this same database. */
+  readonly ledger: UsageLedger;
   close(): Promise<void>;
 }

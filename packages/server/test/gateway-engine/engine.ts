@@ -8,7 +8,7 @@ import type { Account, ApiKeyRecord } from '../../src/domain/model.js';
 import type { Reservations } from '../../src/domain/ports/reservations.js';
 import { newId } from '../../src/domain/secrets.js';
 import { formatMicros } from '../../src/http/format.js';
-import { KyselyUsageLedger, type LedgerTables } from '../../src/storage/ledger-store.js';
+import type { LedgerTables } from '../../src/storage/ledger-store.js';
 import type { Store } from '../../src/storage/types.js';
 import { POSTGRES_URL, type StoreFactory } from '../support/stores.js';
 
@@ -58,14 +58,13 @@ export interface Engine {
 export async function openEngine(factory: StoreFactory): Promise<Engine> {
   const opened = await factory.open();
   const db = ledgerDb(opened);
-  const ledger = new KyselyUsageLedger(db);
   return {
     store: opened.store,
     db,
     gateway: (reservations, clock) =>
       new GatewayService(
         reservations,
-        ledger,
+        opened.store.ledger,
         opened.store,
         clock,
         { upstreamTimeoutMs: 60_000, balanceText: (m) => formatMicros(m - (m % 100n), 4) },

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Account, ApiKeyRecord, Breach, RateLimitType } from '../model.js';
 import type { UsageLedger } from '../ports/ledger.js';
+import { type DenialReason, type Metrics, NO_METRICS } from '../ports/metrics.js';
 import type {
   ErrorBudget,
   MoneyAsk,
@@ -52,6 +53,7 @@ export interface GatewayOptions {
   /** `upstream.timeoutMs`: a reservation not settled by then (plus a margin) expires. */
   upstreamTimeoutMs: number;
   errorBudget?: ErrorBudget;
+  metrics?: Metrics;
   /** Wire text of a balance header (the edge formats money; the runtime passes the http formatter). */
   balanceText(micros: bigint): string;
 }
@@ -124,6 +126,7 @@ export class GatewayService {
   private readonly settler: Settler;
   private readonly budget: ErrorBudget;
   private readonly rebuilds = new Map<string, Promise<void>>();
+  private readonly metrics: Metrics;
 
   constructor(
     private readonly reservations: Reservations,
@@ -133,7 +136,8 @@ export class GatewayService {
     private readonly options: GatewayOptions,
     private readonly log: GatewayLog,
   ) {
-    this.writer = new LedgerWriter(ledger);
+    this.metrics = options.metrics ?? NO_METRICS;
+    this.writer = new LedgerWriter(ledger, clock, this.metrics);
     this.settler = new Settler(reservations, this.writer, clock, log);
     this.budget = options.errorBudget ?? ERROR_BUDGET;
   }
@@ -144,7 +148,7 @@ export class GatewayService {
     if (refusal) {
       const until = await this.guard(() => this.reservations.blockedUntil(d.account.id, d.key.id, now));
       if (until !== null) throw this.budgetError(until, now);
-      throw refusal;
+      throw this.denied('privacy', refusal);
     }
     const limits = d.model.rateLimits[d.account.tier];
     const windows: WindowAsk[] = [];
@@ -187,13 +191,15 @@ export class GatewayService {
     };
     const outcome = await this.reserveWithMirrors(request);
     if (outcome.ok) {
+      this.metrics.admitted();
+      this.metrics.reservations(1);
       const held = outcome.reservation;
       const headers = headersOf(outcome.windows, outcome.spendable, this.options.balanceText);
       let done = false;
       const once = (work: () => Promise<void>) => {
         if (done) return Promise.resolve();
         done = true;
-        return work();
+        return work().finally(() => this.metrics.reservations(-1));
       };
       const costOf = (u: { promptTokens: number; completionTokens: number }) => chargeOf(held, costOfUsage(prices, u));
       return {
@@ -210,9 +216,13 @@ export class GatewayService {
     if (outcome.reason === 'window') {
       const type = (windows[outcome.failed] as WindowAsk).name.slice(d.model.id.length + 1) as RateLimitType;
       await this.breach(d, type, now);
-      throw new AppError('RATE_LIMITED', MESSAGES.rate, { retryAfterMs: outcome.retryAfterMs, headers });
+      throw this.denied(
+        type as DenialReason,
+        new AppError('RATE_LIMITED', MESSAGES.rate, { retryAfterMs: outcome.retryAfterMs, headers }),
+      );
     }
-    throw new AppError('PAYMENT_REQUIRED', MESSAGES[outcome.reason], { headers });
+    const reason = outcome.reason === 'balance' ? 'balance' : 'key_limit';
+    throw this.denied(reason, new AppError('PAYMENT_REQUIRED', MESSAGES[outcome.reason], { headers }));
   }
 
   /** Feeds the error budget: every inference response with a 4xx other than 429. */
@@ -293,12 +303,18 @@ export class GatewayService {
     }
   }
 
+  private denied(reason: DenialReason, error: AppError): AppError {
+    this.metrics.denied(reason);
+    return error;
+  }
+
   private unavailable(error: unknown): AppError {
     this.log.warn({ err: describe(error) }, 'admission refused: counters unavailable');
-    return new AppError('UNAVAILABLE', MESSAGES.unavailable);
+    return this.denied('unavailable', new AppError('UNAVAILABLE', MESSAGES.unavailable));
   }
 
   private budgetError(until: number, now: number): AppError {
+    this.metrics.denied('FAILED_REQUESTS');
     return new AppError('RATE_LIMITED', MESSAGES.budget, {
       retryAfterMs: until - now,
       headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-resets': String(until) },

@@ -1,8 +1,11 @@
+import type { Clock } from '../clock.js';
 import type { SettlementRecord, UsageLedger } from '../ports/ledger.js';
+import { type Metrics, NO_METRICS } from '../ports/metrics.js';
 import type { Charge } from '../ports/reservations.js';
 
 interface Pending {
   record: SettlementRecord;
+  submittedAt: number;
   resolve(charge: Charge): void;
   reject(error: unknown): void;
 }
@@ -25,12 +28,14 @@ export class LedgerWriter {
 
   constructor(
     private readonly ledger: UsageLedger,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics = NO_METRICS,
     private readonly options: LedgerWriterOptions = { maxBatch: 500, attempts: 3 },
   ) {}
 
   submit(record: SettlementRecord): Promise<Charge> {
     return new Promise<Charge>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      this.queue.push({ record, submittedAt: this.clock.now(), resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -47,6 +52,7 @@ export class LedgerWriter {
       const batch = this.queue.splice(0, this.options.maxBatch);
       try {
         const charges = await this.write(batch.map((p) => p.record));
+        this.metrics.ledgerBatch((this.clock.now() - (batch[0] as Pending).submittedAt) / 1000, batch.length);
         for (const [i, p] of batch.entries()) p.resolve(charges[i] as Charge);
       } catch (error) {
         for (const p of batch) p.reject(error);

@@ -2,6 +2,7 @@ import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Account, ApiKeyRecord, Breach, Spend } from '../../domain/model.js';
 import type { AccountTx } from '../../domain/ports/keys.js';
 import type { LedgerPageQuery } from '../../domain/usage/ports.js';
+import { KyselyUsageLedger } from '../ledger-store.js';
 import type { Store } from '../types.js';
 import { KyselyUsageReader } from '../usage-read.js';
 import { KyselyAccountStore } from './accounts.js';
@@ -27,6 +28,7 @@ export abstract class KyselyStore implements Store {
   private readonly breaches: KyselyBreachStore;
   private readonly web3Tokens: KyselyWeb3TokenStore;
   private readonly settings: KyselySettingsStore;
+  readonly ledger: KyselyUsageLedger;
 
   constructor(protected readonly db: Kysely<Database>) {
     const run = <R>(query: CompiledQuery<R>) => this.runHotRead(query);
@@ -37,6 +39,7 @@ export abstract class KyselyStore implements Store {
     this.breaches = new KyselyBreachStore(db);
     this.web3Tokens = new KyselyWeb3TokenStore(db);
     this.settings = new KyselySettingsStore(db);
+    this.ledger = new KyselyUsageLedger(db);
   }
 
   /** Runs one of the precompiled reads of the hot paths; adapters may take a faster road. */
@@ -102,8 +105,8 @@ export abstract class KyselyStore implements Store {
   ledgerPage(query: LedgerPageQuery) {
     return this.usageReads.ledgerPage(query);
   }
-  dailyModelUsage(accountId: string, fromDay: number, toDay: number, apiKeyId?: string) {
-    return this.usageReads.dailyModelUsage(accountId, fromDay, toDay, apiKeyId);
+  usageSummary(accountId: string, fromDay: number, toDay: number, apiKeyId?: string) {
+    return this.usageReads.usageSummary(accountId, fromDay, toDay, apiKeyId);
   }
   keyLabels(accountId: string, keyIds: readonly string[]) {
     return this.usageReads.keyLabels(accountId, keyIds);
