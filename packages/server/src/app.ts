@@ -9,6 +9,7 @@ import { methodTable } from './http/methods.js';
 import { observeRequests, RequestLog } from './http/observe.js';
 import { openapiRoute } from './http/openapi.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
+import { clientErrorHandler, frameworkErrors } from './http/transport.js';
 import type { RequestMetrics } from './metrics/prometheus.js';
 import type { Runtime } from './runtime.js';
 import { packageVersion } from './startup/cli.js';
@@ -37,7 +38,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(deps.config.trustProxy),
     genReqId: requestId,
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Ids longer than the router's default of 100 reach the route, which answers them like any unknown id.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    http: { requireHostHeader: false },
+    clientErrorHandler,
+    frameworkErrors,
     // One line per request after authentication, with the account and key ids.
     logController: new RequestLog(),
   });

@@ -11,6 +11,7 @@ import {
   type Spend,
 } from './model.js';
 import type { AccountTx, KeyStore } from './ports/keys.js';
+import { type Metrics, NO_METRICS } from './ports/metrics.js';
 import type { UsageStore } from './ports/usage.js';
 import {
   digestSecret,
@@ -93,6 +94,7 @@ export class KeyService {
     private readonly clock: Clock,
     private readonly limits: KeyLimits,
     private readonly serverSecret: Uint8Array,
+    private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /** The active key behind a bearer secret, or AUTH_FAILED. Marks the key used (at most once a minute). */
@@ -101,6 +103,7 @@ export class KeyService {
     const digest = digestSecret(secret);
     const cached = this.cache.get(digest);
     let found = cached?.value;
+    this.metrics.authCache(cached !== undefined);
     if (!cached) {
       found = await this.store.findKeyByDigest(digest);
       this.cache.set(digest, found);
@@ -212,9 +215,11 @@ export class KeyService {
       const now = this.clock.now();
       const key = await tx.getKey(id);
       if (!key || !isActive(key, now)) throw keyNotFound();
-      if (key.type === 'ADMIN' && changes.expiresAt !== undefined && changes.expiresAt !== null) {
-        await this.guardLastAdmin(tx, key, now, changes.expiresAt);
-      }
+      const shortens =
+        changes.expiresAt !== undefined &&
+        changes.expiresAt !== null &&
+        (key.expiresAt === null || changes.expiresAt < key.expiresAt);
+      if (key.type === 'ADMIN' && shortens) await this.guardLastAdmin(tx, key, now);
       await tx.updateKey(id, changes);
       return (await tx.getKey(id)) as ApiKeyRecord;
     });
@@ -228,19 +233,24 @@ export class KeyService {
       const now = this.clock.now();
       const key = await tx.getKey(id);
       if (!key || !isActive(key, now)) throw keyNotFound();
-      if (key.type === 'ADMIN') await this.guardLastAdmin(tx, key, now, now);
+      if (key.type === 'ADMIN') await this.guardLastAdmin(tx, key, now);
       await tx.revokeKey(id, now);
     });
     this.cache.forgetKey(id);
   }
 
   /**
-   * An account must never lock itself out: an ADMIN key may only end (revoked now, or expiring at
-   * `endsAt`) while another active ADMIN key outlives it.
+   * An account must never lock itself out: an ADMIN key may lose lifetime (revoked, or given an
+   * earlier expiry) only while another active ADMIN key lives at least as long as this one does now,
+   * whichever key makes the call. So the account's longest-lived ADMIN key never gets shorter, and a
+   * short-lived key cannot end a permanent one. Runs inside the account's transaction: two such
+   * calls are serialised and the second sees the first's effect.
    */
-  private async guardLastAdmin(tx: AccountTx, key: ApiKeyRecord, now: number, endsAt: number): Promise<void> {
+  private async guardLastAdmin(tx: AccountTx, key: ApiKeyRecord, now: number): Promise<void> {
     const others = await tx.otherActiveAdminKeys(now, key.id);
-    if (!others.some((o) => o.expiresAt === null || o.expiresAt > endsAt)) {
+    const outlives = (o: ApiKeyRecord) =>
+      o.expiresAt === null || (key.expiresAt !== null && o.expiresAt >= key.expiresAt);
+    if (!others.some(outlives)) {
       throw new AppError('CONFLICT', 'Cannot revoke the last active ADMIN key of this account');
     }
   }

@@ -1,7 +1,15 @@
+import { METHODS } from 'node:http';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { AppError } from '../domain/errors.js';
 
-const REFUSED: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** Every method Node parses; CONNECT is the server's `connect` event (http/transport.ts), never a route. */
+const ROUTABLE = METHODS.filter((m) => m !== 'CONNECT');
+
+/** Lets the router see every method, so that TRACE, PROPFIND or SEARCH reach the 404 and 405 answers. */
+export function routeEveryMethod(app: FastifyInstance): void {
+  const known = new Set<string>(app.supportedMethods);
+  for (const m of ROUTABLE) if (!known.has(m)) app.addHttpMethod(m, { hasBody: true });
+}
 
 /**
  * A known path with a method it does not serve is a 405 with `Allow`, not a 404. The table of
@@ -21,9 +29,11 @@ export function methodTable(app: FastifyInstance): { refuseUnserved(): void } {
     refuseUnserved() {
       closed = true;
       for (const [url, methods] of served) {
-        const others = REFUSED.filter((m) => !methods.has(m));
+        const others = ROUTABLE.filter((m) => !methods.has(m)) as HTTPMethods[];
         if (others.length === 0) continue;
-        const allow = [...REFUSED, 'HEAD'].filter((m) => methods.has(m)).join(', ');
+        const allow = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', ...ROUTABLE]
+          .filter((m, i, all) => methods.has(m) && all.indexOf(m) === i)
+          .join(', ');
         app.route({
           method: others,
           url,

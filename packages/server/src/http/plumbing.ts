@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../domain/errors.js';
+import { routeEveryMethod } from './methods.js';
 import { statusOf } from './status.js';
+import { refuseConnect, requireHost } from './transport.js';
 
 /** Request ids: a caller's own id is echoed when it is sane, otherwise we mint one. */
 export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -68,6 +70,9 @@ export function adminErrorHandler(error: FastifyError, req: FastifyRequest, repl
  * unknown paths, and an error mapping for what fails outside a surface.
  */
 export function registerPlumbing(app: FastifyInstance): void {
+  routeEveryMethod(app);
+  requireHost(app);
+  refuseConnect(app);
   rawBodies(app);
   app.decorateRequest('caller', undefined);
 

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * What the HTTP transport answers before a request reaches a route: Node's parser errors, URLs
+ * fastify cannot route, CONNECT. Every one is JSON in the contract's shape with a request id, so a
+ * client never has to tell our answers from a proxy's.
+ */
+
+const PARSER_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'Request header fields too large'],
+};
+
+/** An answer written straight to the socket, which is closed after it: the request could not be read. */
+function answerRaw(socket: Duplex, status: number, error: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error });
+  const lines = Object.entries({
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': randomUUID(),
+    connection: 'close',
+    ...headers,
+  }).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
+}
+
+/** Node's `clientError`: a request that could not be parsed or did not arrive in time. */
+export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A response already under way cannot be followed by another one on the same socket.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, error] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'Bad request'];
+  this.log.debug({ code: err.code }, 'client error');
+  answerRaw(socket, status, error);
+}
+
+/** Errors fastify raises while routing, before any route or hook runs. */
+export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id);
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    // Too long to be an id of ours: what a well-formed unknown id gets.
+    const error = req.url.startsWith('/api/v1/api_keys/') ? 'API key not found' : 'Not found';
+    reply.code(404).send({ error });
+    return;
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    reply.code(400).send({ error: 'Bad request' });
+    return;
+  }
+  req.log.error({ err: error }, 'routing failed');
+  reply.code(500).send({ error: 'Internal server error' });
+}
+
+/** CONNECT asks us to be a tunnel, which we are not; Node would otherwise drop the socket without a word. */
+export function refuseConnect(app: FastifyInstance): void {
+  app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    answerRaw(socket, 405, 'Method not allowed');
+  });
+}
+
+/** HTTP/1.1 requires Host (RFC 9112 §3.2); we say so in our own words rather than Node's empty 400. */
+export function requireHost(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.raw.httpVersion === '1.1' && !req.headers.host) {
+      reply.code(400).send({ error: 'Missing Host header' });
+      return reply;
+    }
+    return undefined;
+  });
+}
