@@ -5,8 +5,10 @@
  * and a client that goes away aborts the upstream request at once.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { AppError } from '../domain/errors.js';
+import { type Metrics, NO_METRICS, type UpstreamOutcome } from '../domain/ports/metrics.js';
 
 export interface UpstreamSettings {
   /** Base URL, e.g. `https://api.venice.ai/api/v1`; request paths are appended to it. */
@@ -50,7 +52,10 @@ export class UpstreamClient {
   private readonly basePath: string;
   private readonly authorization: string | undefined;
 
-  constructor(private readonly settings: UpstreamSettings) {
+  constructor(
+    private readonly settings: UpstreamSettings,
+    private readonly metrics: Metrics = NO_METRICS,
+  ) {
     const url = new URL(settings.url);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.authorization = settings.apiKey ? `Bearer ${settings.apiKey}` : undefined;
@@ -83,14 +88,24 @@ export class UpstreamClient {
     const onClientAbort = () => controller.abort(call.signal.reason);
     if (call.signal.aborted) onClientAbort();
     else call.signal.addEventListener('abort', onClientAbort, { once: true });
+    const started = performance.now();
+    let outcome: UpstreamOutcome = 'ok';
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       call.signal.removeEventListener('abort', onClientAbort);
+      this.metrics.upstream(call.path, (performance.now() - started) / 1000, outcome);
     };
-    const failure = (error: unknown) =>
-      controller.signal.reason === TIMEOUT
+    const failure = (error: unknown) => {
+      const timedOut = controller.signal.reason === TIMEOUT;
+      // A client that went away says nothing about the upstream.
+      if (!call.signal.aborted) outcome = timedOut ? 'timeout' : 'unreachable';
+      return timedOut
         ? new AppError('UPSTREAM_TIMEOUT', UPSTREAM_TIMED_OUT, { cause: error })
         : new AppError('UPSTREAM_FAILED', UPSTREAM_FAILED, { cause: error });
+    };
 
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -106,15 +121,19 @@ export class UpstreamClient {
         signal: controller.signal,
       });
     } catch (error) {
+      const refused = failure(error);
       finish();
-      throw failure(error);
+      throw refused;
     }
+    if (response.statusCode >= 400) outcome = 'status';
     const body = response.body;
     async function* chunks(): AsyncGenerator<Buffer> {
       try {
         for await (const chunk of body) yield chunk as Buffer;
       } catch (error) {
-        throw failure(error);
+        const failed = failure(error);
+        finish();
+        throw failed;
       } finally {
         finish();
       }

@@ -39,6 +39,8 @@ export interface Gateway {
   app: FastifyInstance;
   services: Services;
   store: Store;
+  /** Where the store lives: its SQLite file or its PostgreSQL schema (another instance may open it too). */
+  location: { path?: string; schema?: string };
   gateway: GatewayService;
   db: Kysely<LedgerTables>;
   clock: ManualClock;
@@ -92,6 +94,7 @@ export async function startGateway(factory: StoreFactory, options: GatewayOption
     app,
     services: runtime.services,
     store: opened.store,
+    location: { ...(opened.path ? { path: opened.path } : {}), ...(opened.schema ? { schema: opened.schema } : {}) },
     gateway,
     db,
     clock,

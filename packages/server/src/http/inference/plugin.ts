@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../domain/errors.js';
 import { PromptCalibration } from '../../domain/gateway/bounds.js';
 import type { KeyService } from '../../domain/keys.js';
+import type { Metrics } from '../../domain/ports/metrics.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { registerAuth } from '../auth.js';
 import { adminErrorHandler } from '../plumbing.js';
@@ -17,6 +18,7 @@ export interface InferenceDeps {
   gateway: InferenceGateway | undefined;
   /** The catalog, `upstream` and `limits.inferenceBodyBytes`. */
   config: Pick<Config, 'models' | 'upstream' | 'limits'>;
+  metrics?: Metrics;
 }
 
 const NO_GATEWAY: InferenceGateway = {
@@ -59,7 +61,7 @@ export async function inferencePlugin(app: FastifyInstance, deps: InferenceDeps)
     await gateway.recordFailure(req.caller.key, req.caller.account, status, req.inferenceModel);
   });
 
-  const upstream = new UpstreamClient(config.upstream);
+  const upstream = new UpstreamClient(config.upstream, deps.metrics);
   app.addHook('onClose', () => upstream.close());
   const relayDeps = { gateway, upstream, calibration: new PromptCalibration() };
   inferenceRoutes(app, { ...relayDeps, catalog: new Catalog(config.models) });
