@@ -3,6 +3,7 @@ import { AccountService } from './domain/accounts.js';
 import type { Clock } from './domain/clock.js';
 import { KeyService } from './domain/keys.js';
 import type { LimitCounters } from './domain/ports/counters.js';
+import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
 import { RateLimitService } from './domain/rate-limits.js';
 import { createUsageServices, type UsageServices } from './domain/usage/services.js';
 import { Web3KeyService } from './domain/web3-keys.js';
@@ -24,12 +25,14 @@ export function createServices(
   counters: LimitCounters,
   clock: Clock,
   serverSecret: Uint8Array,
+  metrics: Metrics = NO_METRICS,
 ): Services {
   const keys = new KeyService(
     store,
     clock,
     { createsPerMinute: config.limits.keyCreatesPerMinute, maxActiveKeys: config.limits.maxActiveKeys },
     serverSecret,
+    metrics,
   );
   const accounts = new AccountService(store, clock, config.accounts, config.tiers);
   const web3 = new Web3KeyService({
