@@ -56,29 +56,18 @@ export function KeyActions({ apiKey, onRevoked, onRotated }: Props) {
       <button type="button" class="button button-small button-danger" onClick={() => setAsking('revoke')}>
         Revoke<span class="sr-only"> {keyName(apiKey)}</span>
       </button>
-      {asking === 'revoke' && (
+      {asking && (
         <ConfirmDialog
-          title="Revoke this key?"
-          confirmLabel="Revoke"
+          title={asking === 'revoke' ? 'Revoke this key?' : 'Rotate this key?'}
+          confirmLabel={asking === 'revoke' ? 'Revoke' : 'Rotate'}
           busy={action.busy}
-          onConfirm={revoke}
-          onCancel={close}
-        >
-          <p>Revoke {keyName(apiKey)}? Every request made with it fails from now on. This cannot be undone.</p>
-          <ErrorNotice error={action.error} />
-        </ConfirmDialog>
-      )}
-      {asking === 'rotate' && (
-        <ConfirmDialog
-          title="Rotate this key?"
-          confirmLabel="Rotate"
-          busy={action.busy}
-          onConfirm={rotate}
+          onConfirm={asking === 'revoke' ? revoke : rotate}
           onCancel={close}
         >
           <p>
-            Rotate {keyName(apiKey)}? A new key with the same settings is created and shown once, then this key is
-            revoked.
+            {asking === 'revoke'
+              ? `Revoke ${keyName(apiKey)}? Every request made with it fails from now on. This cannot be undone.`
+              : `Rotate ${keyName(apiKey)}? A new key with the same settings is created and shown once, then this key is revoked.`}
           </p>
           {halfRotated && action.error !== undefined && <p>The new key was created; revoking the old one failed:</p>}
           <ErrorNotice error={action.error} />

@@ -2,6 +2,8 @@ import { type BillingUsageHistoryParams, USAGE_CURRENCIES, type UsageCurrency } 
 import { useState } from 'preact/hooks';
 import { DailyChart, TotalsChart } from '../components/chart.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { DaysSwitch } from '../components/segmented.js';
+import { TableHead } from '../components/table-head.js';
 import { formatCountdown, formatDateTime, formatMoney } from '../format.js';
 import { useAction, useLoad } from '../load.js';
 import { useNow } from '../now.js';
@@ -68,15 +70,7 @@ function UsageCharts() {
     <section class="card" aria-labelledby="usage-charts-title">
       <div class="page-head">
         <h2 id="usage-charts-title">Usage</h2>
-        <fieldset class="segmented">
-          <legend class="sr-only">Period</legend>
-          {LOOKBACKS.map((n) => (
-            <label>
-              <input type="radio" name="billing-days" checked={days === n} onChange={() => setDays(n)} />
-              <span>{n} days</span>
-            </label>
-          ))}
-        </fieldset>
+        <DaysSwitch name="billing-days" options={LOOKBACKS} value={days} onChange={setDays} />
       </div>
       <ErrorNotice error={analytics.error} />
       {a && (
@@ -182,15 +176,7 @@ function UsageHistory() {
       {page.data && page.data.data.length === 0 && <p class="muted">No usage recorded.</p>}
       {page.data && page.data.data.length > 0 && (
         <table class="table history-table" aria-label="Usage history">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">SKU</th>
-              <th scope="col">Tokens</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Key</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'SKU', 'Tokens', 'Amount', 'Key']} />
           <tbody>
             {page.data.data.map((e) => (
               <tr>

@@ -5,6 +5,7 @@ import { ErrorNotice } from '../components/error-notice.js';
 import { KeyActions } from '../components/key-actions.js';
 import { KeyForm, updateParams, valuesOf } from '../components/key-form.js';
 import { SecretNotice } from '../components/secret-notice.js';
+import { DaysSwitch } from '../components/segmented.js';
 import { SpendBar, UsageBar } from '../components/usage-bar.js';
 import { formatDateTime, formatMoney, formatPercent, PERIOD_LABEL } from '../format.js';
 import { periodUsage } from '../keys.js';
@@ -133,15 +134,7 @@ function KeyUsage({ apiKey }: { apiKey: ApiKey }) {
     <section class="card" aria-labelledby="usage-title">
       <div class="page-head">
         <h2 id="usage-title">Usage</h2>
-        <fieldset class="segmented">
-          <legend class="sr-only">Period</legend>
-          {([7, 30] as const).map((n) => (
-            <label>
-              <input type="radio" name="key-days" checked={days === n} onChange={() => setDays(n)} />
-              <span>{n} days</span>
-            </label>
-          ))}
-        </fieldset>
+        <DaysSwitch name="key-days" options={[7, 30] as const} value={days} onChange={setDays} />
       </div>
       <ErrorNotice error={analytics.error} />
       {share && (

@@ -1,6 +1,7 @@
 import type { ModelRateLimits, RateLimit, RateLimitLogEntry } from '@venice-keys/sdk';
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorNotice } from '../components/error-notice.js';
+import { TableHead } from '../components/table-head.js';
 import { UsageBar } from '../components/usage-bar.js';
 import { formatCountdown, formatDateTime, formatInteger } from '../format.js';
 import { useLoad } from '../load.js';
@@ -151,15 +152,7 @@ function BreachLog() {
       {log.data && shown.length === 0 && <p class="muted">No breaches{entries.length ? ' match' : ''}.</p>}
       {shown.length > 0 && (
         <table class="table breach-table" aria-label="Breaches">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Limit</th>
-              <th scope="col">Model</th>
-              <th scope="col">Key</th>
-              <th scope="col">Tier</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'Limit', 'Model', 'Key', 'Tier']} />
           <tbody>
             {shown.map((e) => (
               <tr>
