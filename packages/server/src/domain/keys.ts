@@ -83,6 +83,12 @@ const LAST_USED_RESOLUTION_MS = MINUTE_MS;
 export const keyNotFound = () => new AppError('NOT_FOUND', 'API key not found');
 const authFailed = () => new AppError('AUTH_FAILED', 'Authentication failed');
 
+/** Key ids are UUIDs, which compare case-insensitively; we store and look them up in lower case. */
+function keyId(given: string): string {
+  if (!UUID_PATTERN.test(given)) throw keyNotFound();
+  return given.toLowerCase();
+}
+
 const hasSpendLimit = (k: ApiKeyRecord): boolean => k.limitUsd !== null || k.limitDiem !== null;
 
 /** Key lifecycle: authentication, creation (with caps, rate and idempotency), change, revocation, usage. */
@@ -124,8 +130,8 @@ export class KeyService {
   }
 
   /** An active key of the account; anything else (unknown, foreign, revoked, expired, malformed id) is not found. */
-  async get(accountId: string, id: string): Promise<ApiKeyRecord> {
-    if (!UUID_PATTERN.test(id)) throw keyNotFound();
+  async get(accountId: string, given: string): Promise<ApiKeyRecord> {
+    const id = keyId(given);
     const key = await this.store.getKey(accountId, id);
     if (!key || !isActive(key, this.clock.now())) throw keyNotFound();
     return key;
@@ -209,8 +215,8 @@ export class KeyService {
     });
   }
 
-  async update(accountId: string, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
-    if (!UUID_PATTERN.test(id)) throw keyNotFound();
+  async update(accountId: string, given: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
+    const id = keyId(given);
     const updated = await this.store.inAccount(accountId, async (tx) => {
       const now = this.clock.now();
       const key = await tx.getKey(id);
@@ -227,8 +233,8 @@ export class KeyService {
     return updated;
   }
 
-  async revoke(accountId: string, id: string): Promise<void> {
-    if (!UUID_PATTERN.test(id)) throw keyNotFound();
+  async revoke(accountId: string, given: string): Promise<void> {
+    const id = keyId(given);
     await this.store.inAccount(accountId, async (tx) => {
       const now = this.clock.now();
       const key = await tx.getKey(id);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyWithAccount } from '../domain/auth-cache.js';
 import { AppError } from '../domain/errors.js';
 import type { KeyService } from '../domain/keys.js';
+import { singleHeader } from './headers.js';
 
 /** Who may call a route: an ADMIN key, any key, or nobody needs to authenticate. */
 export type RouteAuth = 'admin' | 'any' | 'none';
@@ -29,7 +30,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, defaultAuth
   app.addHook('onRequest', async (req) => {
     const auth = req.routeOptions.config?.auth ?? defaultAuth;
     if (auth === 'none' || req.routeOptions.url === undefined) return;
-    const header = req.headers.authorization;
+    const header = singleHeader(req, 'authorization', 'Authorization');
     const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
     if (!match) throw new AppError('AUTH_REQUIRED', 'Authentication required');
     const caller = await keys.authenticate(match[1] as string);

@@ -12,6 +12,8 @@ export function requestId(req: { headers: Record<string, string | string[] | und
 }
 
 const CONTENT_TYPE_MESSAGE = "'Content-Type' must be 'application/json'";
+/** Refuses malformed UTF-8 instead of storing U+FFFD in its place. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 function sendError(reply: FastifyReply, error: AppError): FastifyReply {
@@ -37,11 +39,25 @@ export function jsonBodies(app: FastifyInstance): void {
       req.body = undefined;
       return;
     }
-    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
-      throw new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE);
+    const type = req.headers['content-type'] ?? '';
+    if (!JSON_TYPE.test(type)) throw new AppError('BAD_REQUEST', CONTENT_TYPE_MESSAGE);
+    // Bodies are read as they are sent: a compressed or non-UTF-8 body would otherwise be misread.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new AppError('BAD_REQUEST', "'Content-Encoding' is not supported; send the body uncompressed");
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw new AppError('BAD_REQUEST', "'Content-Type' charset must be utf-8");
+    }
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(raw);
+    } catch {
+      throw new AppError('BAD_REQUEST', 'Request body is not valid UTF-8');
     }
     try {
-      req.body = JSON.parse(raw.toString('utf8'));
+      req.body = JSON.parse(text);
     } catch {
       throw new AppError('BAD_REQUEST', 'Invalid JSON request');
     }

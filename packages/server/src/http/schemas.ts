@@ -28,6 +28,11 @@ export const expiresAtSchema = z.string().transform((text, ctx) => {
   return at;
 });
 
+/** Bidirectional embeddings, overrides and isolates: they make a listing show text other than what is stored. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/u;
+/** At least one character a reader can see: not white space, not a format or default-ignorable character. */
+const VISIBLE = /[^\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
 /** Printable text: control characters and broken UTF-16 cannot be stored faithfully by every engine. */
 const text = (max: number) =>
   z
@@ -35,7 +40,9 @@ const text = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => !/\p{Cc}/u.test(s), 'Must not contain control characters')
-    .refine((s) => s.isWellFormed(), 'Must be well-formed Unicode');
+    .refine((s) => s.isWellFormed(), 'Must be well-formed Unicode')
+    .refine((s) => !BIDI_CONTROLS.test(s), 'Must not contain bidirectional control characters')
+    .refine((s) => VISIBLE.test(s), 'Must contain a visible character');
 
 export const descriptionSchema = text(64);
 

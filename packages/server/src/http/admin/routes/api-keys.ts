@@ -6,6 +6,7 @@ import { type KeyService, type NewKeyInput, withKeyDefaults } from '../../../dom
 import type { ApiKeyChanges } from '../../../domain/model.js';
 import type { RateLimitService } from '../../../domain/rate-limits.js';
 import { callerOf } from '../../auth.js';
+import { singleHeader } from '../../headers.js';
 import * as present from '../../present.js';
 import { createKeyBody, deleteKeyInput, idempotencyKeyHeader, listQuery, updateKeyBody } from '../../schemas.js';
 import { fieldInvalid, parseWith } from '../../validation.js';
@@ -46,7 +47,7 @@ export function newKeyInput(
 }
 
 function idempotencyKeyOf(req: FastifyRequest): string | undefined {
-  const raw = req.headers['idempotency-key'];
+  const raw = singleHeader(req, 'idempotency-key', 'Idempotency-Key');
   if (raw === undefined) return undefined;
   return parseWith(idempotencyKeyHeader, raw);
 }
