@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import type { Metrics } from './domain/ports/metrics.js';
 import { ADMIN_BODY_LIMIT_BYTES, adminPlugin } from './http/admin/plugin.js';
 import { dashboard } from './http/dashboard.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
@@ -19,7 +20,8 @@ export interface AppDeps extends Pick<Runtime, 'config' | 'clock' | 'services'> 
   gateway?: InferenceGateway;
   /** A pino logger; omitted means silent (tests). */
   logger?: FastifyBaseLogger;
-  metrics?: RequestMetrics;
+  /** Prometheus when METRICS_PORT is set: request metrics here, the domain's through the surfaces. */
+  metrics?: RequestMetrics & Metrics;
   readiness?: readonly ReadinessCheck[];
 }
 
@@ -50,7 +52,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   observeRequests(app, deps.metrics);
   const methods = methodTable(app);
   await app.register(adminPlugin, { services, clock });
-  await app.register(inferencePlugin, { keys: services.keys, gateway: deps.gateway, config: deps.config });
+  await app.register(inferencePlugin, {
+    keys: services.keys,
+    gateway: deps.gateway,
+    config: deps.config,
+    metrics: deps.metrics,
+  });
   await app.register(dashboard, {});
   await app.register(healthRoutes, { checks: deps.readiness ?? [] });
   await app.register(openapiRoute, { version: packageVersion() });

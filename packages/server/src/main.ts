@@ -23,7 +23,7 @@ async function main(): Promise<number | undefined> {
   // prom-client is loaded only when metrics are asked for.
   const metrics =
     config.metricsPort === undefined ? undefined : new (await import('./metrics/prometheus.js')).PrometheusMetrics();
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { log: logger, ...(metrics ? { metrics } : {}) });
   logger.info({ database: runtime.database.text, secret: runtime.secretSource }, 'database opened');
   const readiness = readinessProbes(runtime.store, config.redisUrl);
   const app = await buildApp({ ...runtime, logger, metrics, readiness: readiness.checks });

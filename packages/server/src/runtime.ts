@@ -1,7 +1,14 @@
 import type { Config } from './config.js';
 import { openCounters } from './counters/open.js';
+import { MemoryReservations } from './counters/reservations-memory.js';
+import { openRedisReservations } from './counters/reservations-redis.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { GatewayService } from './domain/gateway/admission.js';
+import type { GatewayLog } from './domain/gateway/log.js';
 import type { LimitCounters } from './domain/ports/counters.js';
+import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
+import type { Reservations } from './domain/ports/reservations.js';
+import { formatMicros } from './http/format.js';
 import { createServices, type Services } from './services.js';
 import { type DatabaseLocation, explainOpenFailure, locateDatabase, prepareSqlite } from './startup/database.js';
 import { checkSecretConfigured, resolveServerSecret } from './startup/secret.js';
@@ -46,17 +53,32 @@ export interface OpenedRuntime extends Runtime {
   database: DatabaseLocation;
   /** Where the server secret came from: VENICE_KEYS_SECRET, or the path of its file. */
   secretSource: string;
+  reservations: Reservations;
+  /** Admission and settlement of inference requests. */
+  gateway: GatewayService;
+  metrics: Metrics;
 }
 
 export interface OpenOptions {
   clock?: Clock;
-  /** false: in-memory counters whatever REDIS_URL says (the operator never admits requests). */
-  sharedCounters?: boolean;
   /** Refuse a SQLite database that does not exist yet (the operator without --init). */
   mustExist?: boolean;
+  /** false for the operator: no background work (the sweep of expired reservations belongs to servers). */
+  serving?: boolean;
+  metrics?: Metrics;
+  log?: GatewayLog;
 }
 
-/** Opens what the configuration names; a failure the operator can fix is a StartupError naming it. */
+const SILENT: GatewayLog = { warn() {}, error() {} };
+
+/** A balance header shows whole hundredths of a cent at most: never more than admission would allow. */
+const balanceText = (micros: bigint) => formatMicros(micros - (micros % 100n), 4);
+
+/**
+ * Opens what the configuration names; a failure the operator can fix is a StartupError naming it.
+ * Redis (when configured) holds the counters, the reservations and the balance mirror of every
+ * instance, so the operator opens it too: its credits must move the mirror as well as the database.
+ */
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<OpenedRuntime> {
   const database = locateDatabase(config.databaseUrl);
   checkSecretConfigured(config.secret, database);
@@ -67,21 +89,44 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   } catch (e) {
     throw explainOpenFailure(database, e);
   }
-  let counters: LimitCounters | undefined;
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const closeOpened = async () => {
+    for (const part of opened.reverse()) await part.close();
+    await store.close();
+  };
   try {
     const { secret, source } = await resolveServerSecret(config.secret, database, store);
-    counters = await openCounters(options.sharedCounters === false ? undefined : config.redisUrl);
-    const runtime = buildRuntime({
-      config,
+    const counters = await openCounters(config.redisUrl);
+    opened.push(counters);
+    const reservations = config.redisUrl ? await openRedisReservations(config.redisUrl) : new MemoryReservations();
+    opened.push(reservations);
+    const clock = options.clock ?? systemClock;
+    const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret });
+    const gateway = new GatewayService(
+      reservations,
+      store.ledger,
       store,
-      counters,
-      clock: options.clock ?? systemClock,
-      serverSecret: secret,
-    });
-    return { ...runtime, database, secretSource: source };
+      clock,
+      { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText },
+      options.log ?? SILENT,
+    );
+    const stopSweeper = options.serving === false ? () => {} : gateway.startSweeper();
+    return {
+      ...runtime,
+      database,
+      secretSource: source,
+      reservations,
+      gateway,
+      metrics: options.metrics ?? NO_METRICS,
+      async close() {
+        stopSweeper();
+        // Settlements already submitted become durable before the store closes.
+        await gateway.flush();
+        await closeOpened();
+      },
+    };
   } catch (e) {
-    await counters?.close();
-    await store.close();
+    await closeOpened();
     throw e;
   }
 }

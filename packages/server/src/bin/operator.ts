@@ -37,7 +37,7 @@ export async function runOperator(argv: string[], io: OperatorIo): Promise<numbe
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   program.hook('preAction', async () => {
     const config = loadConfig(io.env);
-    runtime = await openRuntime(config, { sharedCounters: false, mustExist: !program.opts<{ init?: boolean }>().init });
+    runtime = await openRuntime(config, { serving: false, mustExist: !program.opts<{ init?: boolean }>().init });
     io.err(`database: ${runtime.database.text}\n`);
   });
   const ctx: OperatorContext = {

@@ -21,7 +21,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 describe('the server secret on SQLite', () => {
   it('is generated once into a mode-0600 file beside a mode-0600 database, never into the database', async () => {
     const db = join(root, 'fresh', 'keys.db');
-    const first = await openRuntime(configFor(`sqlite:${db}`), { sharedCounters: false });
+    const first = await openRuntime(configFor(`sqlite:${db}`), { serving: false });
     expect(first.secretSource).toBe(`${db}.secret`);
     expect(await first.store.getSetting('server_secret')).toBeUndefined();
     await first.close();
@@ -29,7 +29,7 @@ describe('the server secret on SQLite', () => {
     expect(modeOf(`${db}.secret`)).toBe(0o600);
     expect(readFileSync(`${db}.secret`, 'utf8').trim()).toBe(text(first.serverSecret));
 
-    const second = await openRuntime(configFor(`sqlite:${db}`), { sharedCounters: false });
+    const second = await openRuntime(configFor(`sqlite:${db}`), { serving: false });
     expect(text(second.serverSecret)).toBe(text(first.serverSecret));
     await second.close();
   });
@@ -40,7 +40,7 @@ describe('the server secret on SQLite', () => {
     await old.initSetting('server_secret', 'legacy-secret-kept-in-the-database');
     await old.close();
 
-    const runtime = await openRuntime(configFor(`sqlite:${db}`), { sharedCounters: false });
+    const runtime = await openRuntime(configFor(`sqlite:${db}`), { serving: false });
     expect(text(runtime.serverSecret)).toBe('legacy-secret-kept-in-the-database');
     expect(await runtime.store.getSetting('server_secret')).toBeUndefined();
     await runtime.close();
@@ -54,7 +54,7 @@ describe('the server secret on SQLite', () => {
     await old.initSetting('server_secret', 'legacy-secret-kept-in-the-database');
     await old.close();
     const runtime = await openRuntime(configFor(`sqlite:${db}`, 'from-the-environment-0123456789'), {
-      sharedCounters: false,
+      serving: false,
     });
     expect(runtime.secretSource).toBe('VENICE_KEYS_SECRET');
     expect(text(runtime.serverSecret)).toBe('from-the-environment-0123456789');
@@ -66,14 +66,14 @@ describe('the server secret on SQLite', () => {
   it('tightens a secret file that became readable by others, and refuses an empty one', async () => {
     const db = join(root, 'loose.db');
     writeFileSync(secretFileOf(db), 'a-secret-that-others-could-read\n', { mode: 0o644 });
-    const runtime = await openRuntime(configFor(`sqlite:${db}`), { sharedCounters: false });
+    const runtime = await openRuntime(configFor(`sqlite:${db}`), { serving: false });
     expect(text(runtime.serverSecret)).toBe('a-secret-that-others-could-read');
     await runtime.close();
     expect(modeOf(secretFileOf(db))).toBe(0o600);
 
     const empty = join(root, 'empty.db');
     writeFileSync(secretFileOf(empty), '\n', { mode: 0o600 });
-    await expect(openRuntime(configFor(`sqlite:${empty}`), { sharedCounters: false })).rejects.toThrow(
+    await expect(openRuntime(configFor(`sqlite:${empty}`), { serving: false })).rejects.toThrow(
       `the server secret file ${secretFileOf(empty)} is empty or too short`,
     );
   });
@@ -81,7 +81,7 @@ describe('the server secret on SQLite', () => {
 
 describe('the server secret on PostgreSQL', () => {
   it('is required, named, before any connection is tried', async () => {
-    const attempt = openRuntime(configFor('postgres://venice:pw@127.0.0.1:1/keys'), { sharedCounters: false });
+    const attempt = openRuntime(configFor('postgres://venice:pw@127.0.0.1:1/keys'), { serving: false });
     await expect(attempt).rejects.toBeInstanceOf(StartupError);
     await expect(attempt).rejects.toThrow(/^VENICE_KEYS_SECRET is required with PostgreSQL/);
   });
