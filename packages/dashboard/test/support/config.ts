@@ -1,6 +1,7 @@
 /**
- * A small catalog: `dash-chat` with room to spare, `dash-burst` with an RPM of 2 to breach; prices high
- * enough that one request moves a key's usage bar by whole percents of a $1 limit.
+ * A small catalog: `dash-chat` with room to spare, `dash-burst` with an RPM of 2 to breach. Prices are
+ * high enough that one request moves a $0.25 cap's bar visibly, low enough that its worst-case
+ * reservation (the prompt's byte-based bound plus 16 output tokens) still fits under that cap.
  */
 export function dashboardConfig(upstreamUrl: string) {
   return {
@@ -13,7 +14,7 @@ export function dashboardConfig(upstreamUrl: string) {
         upstreamModel: 'dash-chat',
         type: 'text',
         privacy: 'private',
-        pricing: { inputUsdPerMTok: 1000, outputUsdPerMTok: 2000 },
+        pricing: { inputUsdPerMTok: 100, outputUsdPerMTok: 200 },
         maxCompletionTokens: 16,
       },
       {
