@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { type CompiledQuery, Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrate } from './migrations.js';
+import { databaseUnavailable } from './unavailable.js';
 
 /**
  * SQLite through one connection. Kysely runs every query and transaction of a connection one at a
@@ -64,17 +65,54 @@ function withStatementCache(raw: BetterSqlite3.Database, max = 500): CachedState
   };
 }
 
-export async function openSqliteStore(path: string): Promise<SqliteStore> {
+const BUSY = /^SQLITE_BUSY/;
+
+/**
+ * Write transactions take the write lock up front (`BEGIN IMMEDIATE`), so that a second writer
+ * (another process, the operator command) waits for it within `busy_timeout` instead of failing
+ * when a deferred transaction tries to upgrade its read lock. Waiting longer than that is a 503.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const acquire = driver.acquireConnection.bind(driver);
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    driver.acquireConnection = async () => busyAsUnavailable(await acquire());
+    return driver;
+  }
+}
+
+function busyAsUnavailable(connection: DatabaseConnection): DatabaseConnection {
+  return {
+    async executeQuery(query) {
+      try {
+        return await connection.executeQuery(query);
+      } catch (e) {
+        throw BUSY.test((e as { code?: string }).code ?? '') ? databaseUnavailable(e) : e;
+      }
+    },
+    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+  };
+}
+
+export interface SqliteOptions {
+  /** How long a writer waits for another writer's lock before the request gets a 503. */
+  busyTimeoutMs?: number;
+}
+
+export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const raw = new BetterSqlite3(path);
   // WAL keeps readers off the writer's back; a committed transaction survives a killed process.
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
-  raw.pragma('busy_timeout = 5000');
+  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   // Money reaches 1e16 micro-units, beyond 2^53: read every integer exactly.
   raw.defaultSafeIntegers(true);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(raw) }) });
   await migrate(db as Kysely<unknown>);
   if (path === ':memory:') return new SqliteStore(db);
   const reader = new BetterSqlite3(path, { readonly: true });
