@@ -13,6 +13,9 @@ export interface LoadJob {
   headers: Record<string, string>;
   connections: number;
   seconds: number;
+  /** Default GET without a body. */
+  method?: 'GET' | 'POST';
+  body?: string;
 }
 
 export interface LoadResult {
@@ -37,7 +40,14 @@ async function load(job: LoadJob): Promise<LoadResult> {
   let latencies = new Float64Array(1 << 16);
   let answered = 0;
   const cpuBefore = process.cpuUsage();
-  const run = autocannon({ url: job.url, headers: job.headers, connections: job.connections, duration: job.seconds });
+  const run = autocannon({
+    url: job.url,
+    headers: job.headers,
+    connections: job.connections,
+    duration: job.seconds,
+    ...(job.method ? { method: job.method } : {}),
+    ...(job.body === undefined ? {} : { body: job.body }),
+  });
   run.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status < 200 || status >= 300) return;
     if (answered === latencies.length) {

@@ -32,6 +32,7 @@ import { dayOf } from '../packages/server/src/domain/time.js';
 import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
 import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
+import { benchGateway } from './gateway.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -260,6 +261,7 @@ async function main(): Promise<void> {
       }
     });
     if (!reachable) console.log(`  postgres: SKIPPED (not reachable at ${POSTGRES_URL})`);
+    if (selected('gateway')) await benchGateway((job) => loader.run(job), SECONDS);
   } finally {
     loader.close();
     rmSync(dir, { recursive: true, force: true });

@@ -143,9 +143,15 @@ export class UpstreamClient {
       headers: response.headers,
       chunks,
       async text() {
-        const parts: Buffer[] = [];
-        for await (const chunk of chunks()) parts.push(chunk);
-        return Buffer.concat(parts).toString('utf8');
+        try {
+          return await body.text();
+        } catch (error) {
+          const failed = failure(error);
+          finish();
+          throw failed;
+        } finally {
+          finish();
+        }
       },
       discard() {
         finish();

@@ -1,0 +1,300 @@
+/**
+ * The gateway's cost, measured in one run on loopback with the same load on every target: non-streaming
+ * chat with a small body, 64 connections, the load generator in its child process (run.ts). Targets:
+ *   direct     the test upstream itself
+ *   bare proxy node:http + an undici pool, forwarding with no checks: the ceiling of any gateway
+ *   memory     the real app: SQLite store, memory reservations
+ *   redis      the real app: PostgreSQL store, Redis reservations (one Lua script per admission)
+ * Per target: throughput and latency under load; latency unloaded (one connection: what the gateway adds
+ * to a request, not queueing); and the time to the first byte of a streamed answer, unloaded.
+ * The servers (and the in-process upstream) share this process's one event loop, as in production.
+ * Run alone: `node --import tsx bench/run.ts` with BENCH_ONLY=gateway.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { buildApp } from '../packages/server/src/app.js';
+import { resolveConfig } from '../packages/server/src/config.js';
+import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
+import { openReservations } from '../packages/server/src/counters/reservations-open.js';
+import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
+import { systemClock } from '../packages/server/src/domain/clock.js';
+import { GatewayService } from '../packages/server/src/domain/gateway/admission.js';
+import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
+import { formatMicros } from '../packages/server/src/http/format.js';
+import { buildRuntime } from '../packages/server/src/runtime.js';
+import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
+import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
+import type { Store } from '../packages/server/src/storage/types.js';
+import { startUpstream, type UpstreamHandle } from '../tests/support/upstream/server.js';
+import type { TtfbJob, TtfbResult } from './gateway-ttfb.js';
+import type { LoadJob, LoadResult } from './load.js';
+
+const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONNECTIONS = 64;
+const UNLOADED_SECONDS = 2;
+const TTFB_REQUESTS = 300;
+const TARGETS = { throughputMemory: 0.8, throughputRedis: 0.6, addedP50Ms: 0.5, addedP99Ms: 2, addedTtfbMs: 1 };
+
+const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 8 });
+const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true, stream_options: { include_usage: true } });
+
+interface Target {
+  name: string;
+  /** Base URL ending before `/chat/completions`. */
+  base: string;
+  headers: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface GatewayRow {
+  target: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  unloadedP50Ms: number;
+  unloadedP99Ms: number;
+  ttfbP50Ms: number;
+  ttfbP99Ms: number;
+  serverCpu: number;
+  loadCpu: number;
+}
+
+/** Forwards to the upstream with its key and checks nothing: what any gateway costs at least. */
+async function bareProxy(upstream: UpstreamHandle): Promise<Target> {
+  const url = new URL(upstream.url);
+  const pool = new Pool(url.origin, { connections: 512, keepAliveTimeout: 30_000 });
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const parts: Buffer[] = [];
+      for await (const part of req) parts.push(part as Buffer);
+      const answer = await pool.request({
+        method: 'POST',
+        path: `${url.pathname}/chat/completions`,
+        headers: { authorization: `Bearer ${upstream.apiKey}`, 'content-type': 'application/json' },
+        body: Buffer.concat(parts),
+      });
+      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type']) });
+      for await (const chunk of answer.body) res.write(chunk);
+      res.end();
+    } catch {
+      res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 120_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    name: 'bare proxy (ceiling)',
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    headers: {},
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.close();
+    },
+  };
+}
+
+/** The real app over `store` and `reservations`, with one funded account and an unlimited INFERENCE key. */
+async function gatewayTarget(name: string, upstream: UpstreamHandle, store: Store, reservations: Reservations) {
+  const unlimited = { RPM: 1_000_000_000, RPD: 1_000_000_000, TPM: 1_000_000_000_000 };
+  const config = resolveConfig(
+    {
+      upstream: { url: upstream.url },
+      accounts: { startingBalanceUsd: 1_000_000 },
+      tiers: { paid: unlimited },
+      models: [
+        { id: 'bench', type: 'text', privacy: 'private', pricing: { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.2 } },
+      ],
+    },
+    { VENICE_UPSTREAM_API_KEY: upstream.apiKey },
+  );
+  const runtime = buildRuntime({
+    config,
+    store,
+    counters: new MemoryLimitCounters(),
+    clock: systemClock,
+    serverSecret: randomBytes(32),
+  });
+  const gateway = new GatewayService(
+    reservations,
+    store.ledger,
+    store,
+    systemClock,
+    { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText: (m) => formatMicros(m - (m % 100n), 4) },
+    { warn: (d, m) => console.warn(m, d), error: (d, m) => console.error(m, d) },
+  );
+  const app = await buildApp({ ...runtime, gateway });
+  const { account } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
+  const key = await runtime.services.keys.create(account.id, {
+    type: 'INFERENCE',
+    description: 'bench',
+    expiresAt: null,
+    limitUsd: null,
+    limitDiem: null,
+    limitPeriod: 'EPOCH',
+    modelPrivacy: 'ALL',
+  });
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;
+  return {
+    name,
+    base,
+    headers: { authorization: `Bearer ${key.secret}` },
+    async close() {
+      await app.close();
+      await gateway.flush();
+      await reservations.close();
+    },
+  } satisfies Target;
+}
+
+/** Sequential streamed requests from a child process of its own: time to the first byte of the body. */
+function ttfb(job: TtfbJob): Promise<TtfbResult> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./gateway-ttfb.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { result?: TtfbResult; error?: string }) => {
+      child.kill();
+      m.result ? resolve(m.result) : reject(new Error(`ttfb: ${m.error}`));
+    });
+    child.send(job);
+  });
+}
+
+async function measure(load: (job: LoadJob) => Promise<LoadResult>, seconds: number, t: Target): Promise<GatewayRow> {
+  const url = `${t.base}/chat/completions`;
+  const headers = { ...t.headers, 'content-type': 'application/json' };
+  const job = { url, headers, method: 'POST' as const, body: BODY };
+  await load({ ...job, connections: CONNECTIONS, seconds: 1 }); // JIT, pools, caches
+  const cpuBefore = process.cpuUsage();
+  const loaded = await load({ ...job, connections: CONNECTIONS, seconds });
+  const cpu = process.cpuUsage(cpuBefore);
+  const unloaded = await load({ ...job, connections: 1, seconds: UNLOADED_SECONDS });
+  const stream = await ttfb({ url, headers, body: STREAM_BODY, requests: TTFB_REQUESTS });
+  for (const [what, r] of [
+    ['loaded', loaded],
+    ['unloaded', unloaded],
+  ] as const) {
+    if (r.failures > 0) throw new Error(`${t.name} (${what}): ${r.failures} failed requests`);
+  }
+  const row: GatewayRow = {
+    target: t.name,
+    requestsPerSec: loaded.requestsPerSec,
+    p50Ms: loaded.p50Ms,
+    p99Ms: loaded.p99Ms,
+    unloadedP50Ms: unloaded.p50Ms,
+    unloadedP99Ms: unloaded.p99Ms,
+    ttfbP50Ms: stream.p50Ms,
+    ttfbP99Ms: stream.p99Ms,
+    serverCpu: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) / 100,
+    loadCpu: loaded.loadCpu,
+  };
+  console.log(`  gateway bench: ${t.name}: ${row.requestsPerSec} req/s, unloaded p50 ${row.unloadedP50Ms} ms`);
+  return row;
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+function report(rows: GatewayRow[]): void {
+  const bare = rows.find((r) => r.target.startsWith('bare'));
+  if (!bare) return;
+  console.log(
+    `\nGateway (POST /chat/completions, small body; ${CONNECTIONS} connections loaded, 1 unloaded; stream TTFB over ${TTFB_REQUESTS} sequential requests)`,
+  );
+  console.log(
+    '| target | req/s | ratio to bare proxy | p50 ms | p99 ms | unloaded p50 ms | unloaded p99 ms | stream TTFB p50 ms | TTFB p99 ms | server CPU | load CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of rows) {
+    const ratio = round(r.requestsPerSec / bare.requestsPerSec);
+    console.log(
+      `| ${r.target} | ${r.requestsPerSec} | ${ratio} | ${r.p50Ms} | ${r.p99Ms} | ${r.unloadedP50Ms} | ${r.unloadedP99Ms} | ${r.ttfbP50Ms} | ${r.ttfbP99Ms} | ${r.serverCpu.toFixed(2)} | ${r.loadCpu.toFixed(2)} |`,
+    );
+  }
+  const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+  for (const r of rows.filter((x) => x.target.startsWith('gateway'))) {
+    const redis = r.target.includes('Redis');
+    const ratio = round(r.requestsPerSec / bare.requestsPerSec);
+    const min = redis ? TARGETS.throughputRedis : TARGETS.throughputMemory;
+    const p50 = round(r.unloadedP50Ms - bare.unloadedP50Ms);
+    const p99 = round(r.unloadedP99Ms - bare.unloadedP99Ms);
+    const first = round(r.ttfbP50Ms - bare.ttfbP50Ms);
+    console.log(`${r.target}: throughput ${ratio}× the bare proxy (target ≥ ${min}): ${verdict(ratio >= min)}`);
+    console.log(
+      `  added latency (unloaded, vs bare proxy): p50 +${p50} ms, p99 +${p99} ms${redis ? '' : ` (targets ≤ ${TARGETS.addedP50Ms} / ≤ ${TARGETS.addedP99Ms}): ${verdict(p50 <= TARGETS.addedP50Ms && p99 <= TARGETS.addedP99Ms)}`}`,
+    );
+    console.log(
+      `  added stream TTFB p50: +${first} ms (target ≤ ${TARGETS.addedTtfbMs}): ${verdict(first <= TARGETS.addedTtfbMs)}`,
+    );
+  }
+}
+
+async function optional<T>(what: string, open: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await open();
+  } catch (error) {
+    console.log(`  gateway bench: ${what} SKIPPED (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/** The gateway rows of `npm run bench`; `load` runs one job in the load generator's process. */
+export async function benchGateway(
+  load: (job: LoadJob) => Promise<LoadResult>,
+  seconds: number,
+): Promise<GatewayRow[]> {
+  const upstream = await startUpstream();
+  const dir = mkdtempSync(join(tmpdir(), 'vk-bench-gw-'));
+  const schema = `bench_gw_${randomBytes(5).toString('hex')}`;
+  const rows: GatewayRow[] = [];
+  const run = async (t: Target | undefined) => {
+    if (!t) return;
+    try {
+      rows.push(await measure(load, seconds, t));
+    } finally {
+      await t.close();
+    }
+  };
+  let pgStore: Store | undefined;
+  try {
+    await run({
+      name: 'direct to the upstream',
+      base: upstream.url,
+      headers: { authorization: `Bearer ${upstream.apiKey}` },
+      close: async () => {},
+    });
+    await run(await bareProxy(upstream));
+    const sqlite = await openSqliteStore(join(dir, 'bench.db'));
+    try {
+      await run(
+        await gatewayTarget('gateway: memory counters, SQLite', upstream, sqlite, await openReservations(undefined)),
+      );
+    } finally {
+      await sqlite.close();
+    }
+    pgStore = await optional('PostgreSQL', () => openPostgresStore(POSTGRES_URL, { schema, maxConnections: 20 }));
+    const redis = pgStore && (await optional('Redis', () => openReservations(REDIS_URL, `bench:${schema}:`)));
+    if (pgStore && redis) await run(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
+  } finally {
+    if (pgStore) {
+      await pgStore.close();
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    }
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(rows);
+  return rows;
+}
