@@ -316,7 +316,7 @@ describe('the dashboard in Chromium against the real server', () => {
       }
     }
     await page.setViewportSize({ width: 1280, height: 900 });
-  });
+  }, 120_000);
 
   it('can be used by keyboard alone, with a visible focus', async () => {
     await page.goto(`${dashboardUrl()}#/keys`);

@@ -1,4 +1,4 @@
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 
 export interface Series {
   name: string;
@@ -18,8 +18,26 @@ interface Props {
   format(value: number): string;
 }
 
-const W = 640;
 const H = 220;
+
+/**
+ * The figure's width in CSS pixels, so that the SVG is drawn 1:1 and its 11 px labels stay 11 px on
+ * a phone and on a wide screen alike.
+ */
+function useWidth(fallback: number) {
+  const ref = useRef<HTMLElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(
+      ([entry]) => entry && setWidth(Math.max(200, Math.floor(entry.contentRect.width))),
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return { ref, width };
+}
 const PAD = { left: 56, right: 8, top: 12, bottom: 28 };
 
 /** The smallest 1/2/5 × 10ⁿ at or above the largest value, so the axis reads in round numbers. */
@@ -32,6 +50,7 @@ export function niceCeiling(max: number): number {
 /** Stacked bars per day, drawn by hand in SVG; colours come from classes (series-0 … series-7). */
 export function DailyChart({ title, series, rows, format }: Props) {
   const id = useId();
+  const { ref, width: W } = useWidth(640);
   const totals = rows.map((r) => r.values.reduce((a, b) => a + b, 0));
   const top = niceCeiling(Math.max(0, ...totals));
   const plotW = W - PAD.left - PAD.right;
@@ -39,9 +58,9 @@ export function DailyChart({ title, series, rows, format }: Props) {
   const slot = plotW / Math.max(1, rows.length);
   const barW = Math.max(1, slot * 0.7);
   const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
-  const labelEvery = Math.ceil(rows.length / 6);
+  const labelEvery = Math.ceil(rows.length / Math.max(2, Math.floor(plotW / 56)));
   return (
-    <figure class="chart">
+    <figure class="chart" ref={ref}>
       <figcaption>{title}</figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-describedby={`${id}-data`}>
         <title>{title}</title>
