@@ -1,10 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { LedgerCurrency, LedgerKind } from '../domain/ports/ledger.js';
-import type { DailyModelUsage, KeyLabel, LedgerPageQuery, UsageEntry, UsageReader } from '../domain/usage/ports.js';
-import type { Database } from './kysely/schema.js';
-
-/** Integers arrive as bigint (SQLite with safe integers), string (pg int8) or number. */
-type Int = number | bigint | string;
+import type { KeyLabel, LedgerPageQuery, UsageEntry, UsageReader, UsageSummary } from '../domain/usage/ports.js';
+import type { Database, Int } from './kysely/schema.js';
 
 /** The ledger tables this adapter reads (created by migration 0003_ledger). */
 export type LedgerReadTables = {
@@ -76,30 +73,40 @@ export class KyselyUsageReader implements UsageReader {
     }));
   }
 
-  async dailyModelUsage(
-    accountId: string,
-    fromDay: number,
-    toDay: number,
-    apiKeyId?: string,
-  ): Promise<DailyModelUsage[]> {
-    let query = this.db
-      .selectFrom('usage_daily_model')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('day', '>=', fromDay)
-      .where('day', '<=', toDay);
-    if (apiKeyId !== undefined) query = query.where('api_key_id', '=', apiKeyId);
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      day: Number(r.day),
-      apiKeyId: r.api_key_id,
-      modelId: r.model_id,
-      kind: r.kind as LedgerKind,
-      currency: r.currency as LedgerCurrency,
-      amount: BigInt(r.amount),
-      tokens: BigInt(r.tokens),
-      requests: Number(r.requests),
-    }));
+  async usageSummary(accountId: string, fromDay: number, toDay: number, apiKeyId?: string): Promise<UsageSummary> {
+    const range = () => {
+      const q = this.db
+        .selectFrom('usage_daily_model')
+        .select((eb) => [eb.fn.sum<Int>('amount').as('amount'), eb.fn.sum<Int>('tokens').as('tokens')])
+        .where('account_id', '=', accountId)
+        .where('day', '>=', fromDay)
+        .where('day', '<=', toDay);
+      return apiKeyId === undefined ? q : q.where('api_key_id', '=', apiKeyId);
+    };
+    const sums = (r: { amount: Int; tokens: Int }) => ({ amount: BigInt(r.amount), tokens: BigInt(r.tokens) });
+    // Two grouped reads rather than every aggregate row: the database sums, few rows are decoded.
+    const [byDayModel, byDayKey] = await Promise.all([
+      range()
+        .select(['day', 'model_id', 'kind', 'currency'])
+        .groupBy(['day', 'model_id', 'kind', 'currency'])
+        .execute(),
+      range().select(['day', 'api_key_id', 'currency']).groupBy(['day', 'api_key_id', 'currency']).execute(),
+    ]);
+    return {
+      byDayModel: byDayModel.map((r) => ({
+        day: Number(r.day),
+        modelId: r.model_id,
+        kind: r.kind as LedgerKind,
+        currency: r.currency as LedgerCurrency,
+        ...sums(r),
+      })),
+      byDayKey: byDayKey.map((r) => ({
+        day: Number(r.day),
+        apiKeyId: r.api_key_id,
+        currency: r.currency as LedgerCurrency,
+        ...sums(r),
+      })),
+    };
   }
 
   async keyLabels(accountId: string, keyIds: readonly string[]): Promise<KeyLabel[]> {

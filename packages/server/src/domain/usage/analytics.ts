@@ -1,8 +1,9 @@
 import type { CatalogModel, ModelType } from '../catalog.js';
 import type { Clock } from '../clock.js';
-import type { LedgerKind } from '../ports/ledger.js';
+import type { LedgerCurrency, LedgerKind } from '../ports/ledger.js';
 import { dayOf } from '../time.js';
-import type { DailyModelUsage, KeyLabel, UsageReader } from './ports.js';
+import { ClosedDaySummaries } from './closed-days.js';
+import type { KeyLabel, UsageReader, UsageSummary, UsageSums } from './ports.js';
 
 /** How many models and keys the daily chart series carry (Venice's "top 8"). */
 export const TOP_SERIES = 8;
@@ -61,19 +62,19 @@ export interface UsageAnalytics {
 const zero = (): Totals => ({ usd: 0n, diem: 0n, tokens: 0n });
 const spend = (t: Totals) => t.usd + t.diem;
 
-function add(t: Totals, row: DailyModelUsage): void {
-  if (row.currency === 'USD') t.usd += row.amount;
-  else t.diem += row.amount;
-  t.tokens += row.tokens;
-}
-
-function totalsBy<K>(rows: readonly DailyModelUsage[], keyOf: (r: DailyModelUsage) => K): Map<K, Totals> {
+/** Totals per key of `rows`, each row adding its sums to the currency it was paid in. */
+function totalsBy<R extends UsageSums & { currency: LedgerCurrency }, K>(
+  rows: readonly R[],
+  keyOf: (r: R) => K,
+): Map<K, Totals> {
   const out = new Map<K, Totals>();
   for (const row of rows) {
     const k = keyOf(row);
     const t = out.get(k) ?? zero();
     out.set(k, t);
-    add(t, row);
+    if (row.currency === 'USD') t.usd += row.amount;
+    else t.diem += row.amount;
+    t.tokens += row.tokens;
   }
   return out;
 }
@@ -86,11 +87,12 @@ const bySpend =
     return d !== 0n ? (d > 0n ? 1 : -1) : name(a).localeCompare(name(b));
   };
 
-function dailySeries(
-  rows: readonly DailyModelUsage[],
+/** Every day of the range, ascending, with each of the `top` names (0 where it spent nothing). */
+function dailySeries<R extends UsageSums & { day: number }>(
+  rows: readonly R[],
   range: AnalyticsRange,
   top: readonly string[],
-  nameOf: (r: DailyModelUsage) => string | undefined,
+  nameOf: (r: R) => string | undefined,
 ): DailySeries[] {
   const series: DailySeries[] = [];
   for (let day = range.fromDay; day <= range.toDay; day++) {
@@ -122,25 +124,25 @@ function keyLabels(ids: readonly string[], labels: readonly KeyLabel[]): Map<str
   );
 }
 
-/** The figures of an analytics answer from daily aggregates alone: no raw ledger entry is read. */
+/** The figures of an analytics answer from the summed daily aggregates: no raw ledger entry is read. */
 export function summarise(
-  rows: readonly DailyModelUsage[],
+  summary: UsageSummary,
   labels: readonly KeyLabel[],
   modelTypes: ReadonlyMap<string, ModelType>,
   range: AnalyticsRange,
 ): UsageAnalytics {
-  const days = totalsBy(rows, (r) => r.day);
+  const days = totalsBy(summary.byDayModel, (r) => r.day);
   const byDate = [];
   for (let day = range.toDay; day >= range.fromDay; day--) {
     const t = days.get(day) ?? zero();
     byDate.push({ day, usd: t.usd, diem: t.diem });
   }
 
-  const kinds = totalsBy(rows, (r) => `${r.modelId}\n${r.kind}`);
-  const byModel: ModelUsage[] = [...totalsBy(rows, (r) => r.modelId)].map(([modelId, t]) => {
+  const kinds = totalsBy(summary.byDayModel, (r) => `${r.modelId}\n${r.kind}`);
+  const byModel: ModelUsage[] = [...totalsBy(summary.byDayModel, (r) => r.modelId)].map(([modelId, t]) => {
     const parts = (['input', 'output'] as const)
-      .map((kind) => ({ kind, ...(kinds.get(`${modelId}\n${kind}`) ?? zero()) }))
-      .filter((p) => kinds.has(`${modelId}\n${p.kind}`))
+      .filter((kind) => kinds.has(`${modelId}\n${kind}`))
+      .map((kind) => ({ kind, ...(kinds.get(`${modelId}\n${kind}`) as Totals) }))
       .sort(bySpend((p) => p.kind));
     return {
       modelId,
@@ -152,7 +154,7 @@ export function summarise(
   byModel.sort(bySpend((m) => m.modelId));
   const topModels = byModel.slice(0, TOP_SERIES).map((m) => m.modelId);
 
-  const keyTotals = totalsBy(rows, (r) => r.apiKeyId);
+  const keyTotals = totalsBy(summary.byDayKey, (r) => r.apiKeyId);
   const label = keyLabels([...keyTotals.keys()], labels);
   const byKey: KeyUsage[] = [...keyTotals].map(([apiKeyId, t]) => ({
     apiKeyId,
@@ -166,15 +168,16 @@ export function summarise(
     range,
     byDate,
     byModel,
-    byModelDaily: dailySeries(rows, range, topModels, (r) => r.modelId),
+    byModelDaily: dailySeries(summary.byDayModel, range, topModels, (r) => r.modelId),
     byKey,
-    byKeyDaily: dailySeries(rows, range, topKeys, (r) => label.get(r.apiKeyId)),
+    byKeyDaily: dailySeries(summary.byDayKey, range, topKeys, (r) => label.get(r.apiKeyId)),
   };
 }
 
 /** Usage analytics over an account, or over one key of it (what an INFERENCE key may see). */
 export class UsageAnalyticsService {
   readonly #modelTypes: ReadonlyMap<string, ModelType>;
+  readonly #days: ClosedDaySummaries;
 
   constructor(
     private readonly reader: UsageReader,
@@ -182,12 +185,14 @@ export class UsageAnalyticsService {
     catalog: readonly CatalogModel[],
   ) {
     this.#modelTypes = new Map(catalog.map((m) => [m.id, m.type]));
+    this.#days = new ClosedDaySummaries(reader);
   }
 
   async analyse(accountId: string, period: AnalyticsPeriod, onlyKeyId?: string): Promise<UsageAnalytics> {
-    const range = rangeOf(period, this.clock.now());
-    const rows = await this.reader.dailyModelUsage(accountId, range.fromDay, range.toDay, onlyKeyId);
-    const labels = await this.reader.keyLabels(accountId, [...new Set(rows.map((r) => r.apiKeyId))]);
-    return summarise(rows, labels, this.#modelTypes, range);
+    const now = this.clock.now();
+    const range = rangeOf(period, now);
+    const summary = await this.#days.summary(accountId, range.fromDay, range.toDay, onlyKeyId, now);
+    const labels = await this.reader.keyLabels(accountId, [...new Set(summary.byDayKey.map((r) => r.apiKeyId))]);
+    return summarise(summary, labels, this.#modelTypes, range);
   }
 }

@@ -45,16 +45,20 @@ export interface LedgerPageQuery {
   limit: number;
 }
 
-/** One row of usage_daily_model: a key's spend on a model, per UTC day, kind and currency. */
-export interface DailyModelUsage {
-  day: number;
-  apiKeyId: string;
-  modelId: string;
-  kind: LedgerKind;
-  currency: LedgerCurrency;
+/** What some rows of usage_daily_model add up to: micro-units charged and the tokens they bought. */
+export interface UsageSums {
   amount: bigint;
   tokens: bigint;
-  requests: number;
+}
+
+/**
+ * The daily aggregates of a range summed in the database twice over (per day and model, per day and
+ * key): a few rows per day, however many entries the ledger holds. Every view of analytics derives
+ * from these two.
+ */
+export interface UsageSummary {
+  byDayModel: ({ day: number; modelId: string; kind: LedgerKind; currency: LedgerCurrency } & UsageSums)[];
+  byDayKey: ({ day: number; apiKeyId: string; currency: LedgerCurrency } & UsageSums)[];
 }
 
 export interface KeyLabel {
@@ -66,8 +70,8 @@ export interface KeyLabel {
 export interface UsageReader {
   /** Entries of the account in ascending (at, id) order. */
   ledgerPage(query: LedgerPageQuery): Promise<UsageEntry[]>;
-  /** Aggregates from `fromDay` to `toDay` (days since the epoch, both inclusive); one key's only when given. */
-  dailyModelUsage(accountId: string, fromDay: number, toDay: number, apiKeyId?: string): Promise<DailyModelUsage[]>;
+  /** The aggregates from `fromDay` to `toDay` (days since the epoch, both inclusive); one key's only when given. */
+  usageSummary(accountId: string, fromDay: number, toDay: number, apiKeyId?: string): Promise<UsageSummary>;
   /** Descriptions of the account's keys among `keyIds`, revoked ones included. */
   keyLabels(accountId: string, keyIds: readonly string[]): Promise<KeyLabel[]>;
   /** Deletes at most `limit` entries older than `before`; returns how many went. */

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_MS, dayOf } from '../../src/domain/time.js';
+import { ClosedDaySummaries } from '../../src/domain/usage/closed-days.js';
+import type { UsageReader } from '../../src/domain/usage/ports.js';
+import { newAccount, newKey } from '../support/app.js';
+import { ManualClock } from '../support/clock.js';
+import { storeFactories } from '../support/stores.js';
+import { record, type UsageBed, useUsageBed } from './support.js';
+
+const NOW = Date.UTC(2026, 2, 2, 10);
+const TODAY = dayOf(NOW);
+
+const total = (s: { byDayKey: { amount: bigint }[] }) => s.byDayKey.reduce((a, r) => a + r.amount, 0n);
+
+for (const factory of storeFactories) {
+  const available = await factory.available();
+  describe.skipIf(!available)(`closed-day summaries on ${factory.name}`, () => {
+    const bed = useUsageBed(factory, { clock: new ManualClock(NOW) });
+
+    /** The store's reader, with the day ranges it was asked for written down. */
+    function watched(b: UsageBed) {
+      const asked: [number, number][] = [];
+      const reader: UsageReader = Object.assign(Object.create(b.store), {
+        usageSummary(accountId: string, fromDay: number, toDay: number, keyId?: string) {
+          asked.push([fromDay - TODAY, toDay - TODAY]);
+          return b.store.usageSummary(accountId, fromDay, toDay, keyId);
+        },
+      });
+      return { reader, asked };
+    }
+
+    async function spendOn(accountId: string, keyId: string, day: number) {
+      await record(bed, accountId, [
+        { keyId, modelId: 'venice-uncensored', at: day * DAY_MS + 3_600_000, prompt: 1000, completion: 100 },
+      ]);
+    }
+
+    it('reads a long range once, then only the days that may still change', async () => {
+      const acct = await newAccount(bed);
+      const key = await newKey(bed, acct.accountId);
+      for (let d = TODAY - 10; d <= TODAY; d++) await spendOn(acct.accountId, key.id, d);
+      const { reader, asked } = watched(bed);
+      const days = new ClosedDaySummaries(reader);
+      const first = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
+      const second = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
+      expect(second).toEqual(first);
+      expect(asked).toEqual([
+        [-89, 0],
+        [-1, 0],
+      ]);
+      // Yesterday and today stay live: new spend shows at once.
+      await spendOn(acct.accountId, key.id, TODAY);
+      await spendOn(acct.accountId, key.id, TODAY - 1);
+      const third = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
+      expect(total(third) - total(first)).toBe(2n * (total(first) / 11n));
+      // Closed days already known are not read again; a longer range reads its new days and the live ones.
+      await days.summary(acct.accountId, TODAY - 30, TODAY - 2, undefined, NOW);
+      await days.summary(acct.accountId, TODAY - 120, TODAY, undefined, NOW);
+      expect(asked.slice(3)).toEqual([
+        [-120, -90],
+        [-1, 0],
+      ]);
+    });
+
+    it('keeps an account-wide summary apart from one key’s, and accounts apart', async () => {
+      const acct = await newAccount(bed);
+      const [a, b] = [await newKey(bed, acct.accountId), await newKey(bed, acct.accountId)];
+      await spendOn(acct.accountId, a.id, TODAY - 5);
+      await spendOn(acct.accountId, b.id, TODAY - 5);
+      const days = new ClosedDaySummaries(bed.store);
+      const all = await days.summary(acct.accountId, TODAY - 7, TODAY, undefined, NOW);
+      const onlyA = await days.summary(acct.accountId, TODAY - 7, TODAY, a.id, NOW);
+      expect(total(all)).toBe(2n * total(onlyA));
+      expect(onlyA.byDayKey.every((r) => r.apiKeyId === a.id)).toBe(true);
+      const other = await newAccount(bed);
+      expect(await days.summary(other.accountId, TODAY - 7, TODAY, undefined, NOW)).toEqual({
+        byDayModel: [],
+        byDayKey: [],
+      });
+    });
+  });
+}
