@@ -10,9 +10,9 @@ import { CommanderError } from 'commander';
 
 /**
  * Exit codes, so that scripts can tell failures apart without reading messages:
- * 2 the command cannot be done as given (bad arguments, a 400/409/422, a refusal),
+ * 2 the command cannot be done as given (bad arguments, a 400/409/422),
  * 3 authentication or permission (401, 402, 403, no key), 4 not found, 5 rate limited,
- * 1 the server failed or could not be reached (and anything unexpected).
+ * 1 the server failed or could not be reached, a confirmation was declined, anything unexpected.
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, notFound: 4, rateLimited: 5 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -17,8 +17,9 @@ Environment:
   NO_COLOR                          no colour (colour is used on a terminal only)
 
 Exit codes:
-  0 done · 1 server or network error · 2 usage error (bad arguments, 400/409/422, declined)
-  3 authentication or permission (401/402/403) · 4 not found · 5 rate limited`;
+  0 done · 1 server or network error, or a declined confirmation
+  2 usage error (bad arguments, 400/409/422) · 3 authentication or permission (no key, 401/402/403)
+  4 not found · 5 rate limited`;
 
 /** The whole command tree; `io` is where it reads and writes. */
 export function buildProgram(io: Io, state: RunState): Command {

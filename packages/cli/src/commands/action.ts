@@ -21,7 +21,7 @@ export function actionFor(io: Io, state: RunState) {
       const ctx = new RunContext(io, command.optsWithGlobals() as GlobalOptions);
       try {
         const result = await handler(ctx, ...args.slice(0, -1));
-        // A handler returns an exit code only when it did not succeed without an error (a declined prompt).
+        // A handler returns a number only for an outcome that is neither an error nor a success (a declined prompt).
         state.exitCode = typeof result === 'number' ? result : 0;
       } catch (e) {
         let baseURL: string | undefined;

@@ -92,7 +92,7 @@ async function update(ctx: Context, id: string, o: SettingsOptions): Promise<voi
 
 const label = (k: ApiKey) => `${k.id} (${JSON.stringify(k.description)}, ${k.apiKeyType}, …${k.last6Chars})`;
 
-/** Asks unless `--yes`; declining is not an error of the server, but nothing was done: exit 1. */
+/** Asks unless `--yes`; declining is no usage error, yet nothing was done: exit 1. */
 async function confirmed(ctx: Context, yes: boolean | undefined, question: string): Promise<boolean> {
   if (yes) return true;
   if (await ctx.prompter.confirm(question)) return true;

@@ -96,8 +96,10 @@ function pageSizeOption(text: string): number {
   return n;
 }
 
-/** Data rows of a CSV page: every line but the header (entries carry no line breaks of their own). */
-const rowsOf = (csv: string) => csv.split(/\r?\n/).filter((l) => l !== '');
+/** The lines of a CSV page (entries carry no line breaks of their own) and the line ending the server used. */
+function linesOf(csv: string): { lines: string[]; eol: string } {
+  return { lines: csv.split(/\r?\n/).filter((l) => l !== ''), eol: csv.includes('\r\n') ? '\r\n' : '\n' };
+}
 
 interface ExportOptions {
   output: string;
@@ -134,9 +136,11 @@ async function exportHistory(ctx: Context, o: ExportOptions): Promise<void> {
   try {
     let page = await venice.billing.usageHistoryCsv(first);
     for (;;) {
-      const [header, ...rows] = rowsOf(page.csv);
-      if (pages === 0 && header !== undefined) writeSync(fd, `${header}\n`);
-      if (rows.length > 0) writeSync(fd, `${rows.join('\n')}\n`);
+      // The file keeps the server's own line endings (RFC 4180 says CRLF), so it reads as one page would.
+      const { lines, eol } = linesOf(page.csv);
+      const [header, ...rows] = lines;
+      if (pages === 0 && header !== undefined) writeSync(fd, `${header}${eol}`);
+      if (rows.length > 0) writeSync(fd, `${rows.join(eol)}${eol}`);
       entries += rows.length;
       pages++;
       ctx.out.progress(`Exporting usage: page ${pages}, ${entries.toLocaleString('en-US')} entries`, !page.nextCursor);

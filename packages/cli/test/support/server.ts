@@ -23,6 +23,8 @@ export interface TestServer {
   dir: string;
   /** A new account with `credit` USD and its first ADMIN key. */
   newAccount(options?: { credit?: string; tier?: string }): Promise<{ id: string; adminKey: string }>;
+  /** What the server printed so far (its JSON log lines): the first place to look when a test fails. */
+  output(): string;
   /** The operator command against this server's database, e.g. `['accounts', 'set-diem', id, '5']`. */
   operator(args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -71,8 +73,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(seen);
@@ -86,6 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   return {
     url,
     dir,
+    output: () => seen,
     newAccount,
     operator,
     async stop() {
