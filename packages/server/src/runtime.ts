@@ -10,7 +10,13 @@ import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
 import type { Reservations } from './domain/ports/reservations.js';
 import { formatMicros } from './http/format.js';
 import { createServices, type Services } from './services.js';
-import { type DatabaseLocation, explainOpenFailure, locateDatabase, prepareSqlite } from './startup/database.js';
+import {
+  checkRedisReachable,
+  type DatabaseLocation,
+  explainOpenFailure,
+  locateDatabase,
+  prepareSqlite,
+} from './startup/database.js';
 import { checkSecretConfigured, resolveServerSecret } from './startup/secret.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/types.js';
@@ -74,6 +80,16 @@ const SILENT: GatewayLog = { warn() {}, error() {} };
 /** A balance header shows whole hundredths of a cent at most: never more than admission would allow. */
 const balanceText = (micros: bigint) => formatMicros(micros - (micros % 100n), 4);
 
+/** The counters and reservations every instance shares: Redis when configured, else this process's memory. */
+async function openShared(redisUrl: string | undefined, opened: Array<{ close(): Promise<void> }>) {
+  if (redisUrl) await checkRedisReachable(redisUrl);
+  const counters = await openCounters(redisUrl);
+  opened.push(counters);
+  const reservations = redisUrl ? await openRedisReservations(redisUrl) : new MemoryReservations();
+  opened.push(reservations);
+  return { counters, reservations };
+}
+
 /**
  * Opens what the configuration names; a failure the operator can fix is a StartupError naming it.
  * Redis (when configured) holds the counters, the reservations and the balance mirror of every
@@ -96,10 +112,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   };
   try {
     const { secret, source } = await resolveServerSecret(config.secret, database, store);
-    const counters = await openCounters(config.redisUrl);
-    opened.push(counters);
-    const reservations = config.redisUrl ? await openRedisReservations(config.redisUrl) : new MemoryReservations();
-    opened.push(reservations);
+    const { counters, reservations } = await openShared(config.redisUrl, opened);
     const clock = options.clock ?? systemClock;
     const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret });
     const gateway = new GatewayService(

@@ -1,4 +1,5 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { errorCode, NETWORK_CODES, reason, StartupError } from './errors.js';
 
@@ -86,4 +87,34 @@ export function explainOpenFailure(location: DatabaseLocation, e: unknown): unkn
     });
   }
   return e;
+}
+
+/**
+ * Redis unreachable at start: one line with its host and port (never its password). A plain TCP
+ * connection first, because a Redis client reports a refused connection only as "Connection is closed".
+ */
+export async function checkRedisReachable(redisUrl: string, timeoutMs = 2_000): Promise<void> {
+  let host: string;
+  let port: number;
+  try {
+    const url = new URL(redisUrl);
+    host = url.hostname || '127.0.0.1';
+    port = Number(url.port || 6379);
+  } catch {
+    throw new StartupError('REDIS_URL is not a valid redis:// URL');
+  }
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new StartupError(`cannot reach Redis at ${host}:${port}: no answer within ${timeoutMs} ms`));
+    });
+    socket.once('error', (e) =>
+      reject(new StartupError(`cannot reach Redis at ${host}:${port}: ${reason(e)}`, { cause: e })),
+    );
+  });
 }

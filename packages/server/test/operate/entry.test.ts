@@ -143,6 +143,12 @@ describe('startup errors an operator can act on', () => {
     expect(debug.stderr).toMatch(NO_STACK);
   });
 
+  it('an unreachable Redis: host and port, never its password', () => {
+    const run = fails({ DATABASE_URL: 'sqlite::memory:', REDIS_URL: 'redis://:hunter2@127.0.0.1:1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('venice-keys: cannot reach Redis at 127.0.0.1:1: connection refused (ECONNREFUSED)\n');
+  });
+
   it('PostgreSQL without VENICE_KEYS_SECRET: names the variable', () => {
     const run = fails({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/keys' });
     expect(run.code).toBe(1);
