@@ -9,6 +9,7 @@ import { axeViolations } from './support/axe.js';
 import { type Browser, openBrowser } from './support/browser.js';
 import { buildDashboard, bundleSizes } from './support/build.js';
 import { dashboardConfig } from './support/config.js';
+import { chat as chatVia, seedUsageShowcase } from './support/gateway.js';
 import { type RunningServer, startServer } from './support/server.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -37,6 +38,7 @@ afterAll(async () => {
 });
 
 const dashboardUrl = () => `${server.origin}/dashboard/`;
+const chat = (secret: string, model: string) => chatVia(server.origin, secret, model);
 
 async function signIn(secret: string): Promise<void> {
   await page.goto(dashboardUrl());
@@ -44,17 +46,6 @@ async function signIn(secret: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
   // The list has arrived: nothing of the first load is still in flight.
   await page.getByRole('table', { name: 'API keys' }).waitFor();
-}
-
-/** One chat completion through the gateway with `secret`; its status and headers. */
-async function chat(secret: string, model: string): Promise<{ status: number; headers: Headers }> {
-  const response = await fetch(`${server.origin}/api/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello to the dashboard test.' }] }),
-  });
-  await response.body?.cancel();
-  return { status: response.status, headers: response.headers };
 }
 
 async function expectAccessible(name: string): Promise<void> {
@@ -278,12 +269,8 @@ describe('the dashboard in Chromium against the real server', () => {
   });
 
   it('passes axe on every page, fits 375 px without horizontal scroll, and saves screenshots', async () => {
-    // A list worth looking at: keys with caps of both currencies, periods and an expiry.
-    await venice.apiKeys.create({
-      apiKeyType: 'INFERENCE',
-      description: 'backend prod',
-      consumptionLimit: { usd: 50 },
-    });
+    // A list worth looking at: bars of each colour, caps of both currencies, periods and an expiry.
+    if (await gatewayServed()) await seedUsageShowcase(server.origin, venice);
     await venice.apiKeys.create({
       apiKeyType: 'INFERENCE',
       description: 'staging',
@@ -310,9 +297,7 @@ describe('the dashboard in Chromium against the real server', () => {
         await page.waitForLoadState('networkidle');
         await expectAccessible(p.name);
         if (viewport.width === 375) await expectNoHorizontalScroll(p.name);
-        if (p.name === 'keys' || p.name === 'billing') {
-          await page.screenshot({ path: `${ARTIFACTS}${p.name}-${viewport.width}.png`, fullPage: true });
-        }
+        await page.screenshot({ path: `${ARTIFACTS}${p.name}-${viewport.width}.png`, fullPage: true });
       }
     }
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -142,11 +142,15 @@ function KeyRow({
       <td data-label="Type">
         <span class={`badge badge-${apiKey.apiKeyType.toLowerCase()}`}>{apiKey.apiKeyType}</span>
       </td>
-      <td data-label="Key" class="mono">
+      <td data-label="Key" class="mono nowrap">
         …{apiKey.last6Chars}
       </td>
-      <td data-label="Created">{formatDate(apiKey.createdAt)}</td>
-      <td data-label="Expires">{apiKey.expiresAt ? formatDate(apiKey.expiresAt) : 'never'}</td>
+      <td data-label="Created" class="nowrap">
+        {formatDate(apiKey.createdAt)}
+      </td>
+      <td data-label="Expires" class="nowrap">
+        {apiKey.expiresAt ? formatDate(apiKey.expiresAt) : 'never'}
+      </td>
       <td data-label="Last used">{apiKey.lastUsedAt ? formatDateTime(apiKey.lastUsedAt) : 'never'}</td>
       <td data-label="Usage">
         <div>
