@@ -34,6 +34,7 @@ import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { benchGateway } from './gateway.js';
 import type { LoadJob, LoadResult } from './load.js';
+import { benchUsage } from './usage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
@@ -262,6 +263,7 @@ async function main(): Promise<void> {
     });
     if (!reachable) console.log(`  postgres: SKIPPED (not reachable at ${POSTGRES_URL})`);
     if (selected('gateway')) await benchGateway((job) => loader.run(job), SECONDS);
+    if (selected('usage')) await benchUsage(measure);
   } finally {
     loader.close();
     rmSync(dir, { recursive: true, force: true });
