@@ -11,6 +11,7 @@ export class Prompter {
   #lines: string[] = [];
   #waiting: ((line: string | undefined) => void) | undefined;
   #ended = false;
+  #detaching = false;
 
   constructor(
     private readonly input: Readable & { isTTY?: boolean; setRawMode?(on: boolean): unknown },
@@ -22,6 +23,7 @@ export class Prompter {
     this.#rl = createInterface({ input: this.input, terminal: false });
     this.#rl.on('line', (line) => this.#push(line));
     this.#rl.on('close', () => {
+      if (this.#detaching) return;
       this.#ended = true;
       this.#waiting?.(undefined);
       this.#waiting = undefined;
@@ -42,12 +44,14 @@ export class Prompter {
   async ask(question: string): Promise<string | undefined> {
     this.output.write(question);
     this.#open();
-    const queued = this.#lines.shift();
-    if (queued !== undefined) return queued.trim();
-    if (this.#ended) return undefined;
-    const line = await new Promise<string | undefined>((resolve) => {
-      this.#waiting = resolve;
-    });
+    let line = this.#lines.shift();
+    if (line === undefined && !this.#ended) {
+      line = await new Promise<string | undefined>((resolve) => {
+        this.#waiting = resolve;
+      });
+    }
+    // A terminal echoes the answer and its newline; from a pipe the next message would run on.
+    if (!this.input.isTTY) this.output.write('\n');
     return line?.trim();
   }
 
@@ -56,7 +60,15 @@ export class Prompter {
    * terminal itself in raw mode, since readline would echo what is typed.
    */
   async askSecret(question: string): Promise<string | undefined> {
-    if (!this.input.isTTY || !this.input.setRawMode || this.#rl) return this.ask(question);
+    // A line typed ahead was echoed already; from a pipe nothing is echoed at all.
+    if (!this.input.isTTY || !this.input.setRawMode || this.#lines.length > 0 || this.#ended) return this.ask(question);
+    if (this.#rl) {
+      // Readline lets the terminal echo; it is set aside while the secret is typed and reopened by ask().
+      this.#detaching = true;
+      this.#rl.close();
+      this.#rl = undefined;
+      this.#detaching = false;
+    }
     this.output.write(question);
     const input = this.input;
     input.setRawMode!(true);

@@ -2,7 +2,7 @@ import { AuthenticationError, type BillingBalance, DEFAULT_BASE_URL, type Venice
 import type { Command } from 'commander';
 import { DEFAULT_PROFILE, readConfig, writeConfig } from '../config.js';
 import type { Context } from '../context.js';
-import { usageError } from '../errors.js';
+import { CliError, describeError, exitCodeOf, usageError } from '../errors.js';
 import { localTime } from '../output/dates.js';
 import { amount } from '../output/money.js';
 import { type Action, examples } from './action.js';
@@ -40,8 +40,11 @@ async function login(ctx: Context): Promise<void> {
   if (!apiKey) throw usageError('no API key given');
 
   const venice = ctx.clientFor(baseURL, apiKey);
-  // The one check: any valid key may read its own rate limits.
-  const limits = await venice.apiKeys.getRateLimits();
+  // The one check: any valid key may read its own rate limits. A failure names the server being logged
+  // in to, not the one of the current profile.
+  const limits = await venice.apiKeys.getRateLimits().catch((e: unknown) => {
+    throw new CliError(describeError(e, venice.baseURL), exitCodeOf(e));
+  });
   const apiKeyType = await keyTypeOf(venice, apiKey);
   config.profiles[name] = { baseURL: venice.baseURL, apiKey };
   writeConfig(ctx.configPath, config);

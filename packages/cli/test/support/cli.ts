@@ -44,8 +44,12 @@ export class CliUser {
   }
 
   /** Runs `venice-keys <args>` with `input` on stdin (closed after it). */
-  run(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
-    const child = spawn(process.execPath, [BIN, ...args], {
+  run(
+    args: string[],
+    options: { input?: string; env?: Record<string, string>; command?: string[] } = {},
+  ): Promise<Result> {
+    const [file, ...argv] = options.command ?? [process.execPath, BIN, ...args];
+    const child = spawn(file!, argv, {
       env: {
         PATH: process.env.PATH,
         HOME: this.configHome,
@@ -66,6 +70,19 @@ export class CliUser {
     });
     child.stdin.end(options.input ?? '');
     return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  /**
+   * Runs on a terminal `columns` wide (a pty from util-linux `script`), stdout and stderr both to it;
+   * the output comes back with the terminal's CRLF turned into LF.
+   */
+  async runInTerminal(args: string[], options: { columns: number; env?: Record<string, string> }): Promise<Result> {
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const r = await this.run([], {
+      env: options.env ?? {},
+      command: ['script', '-qec', `stty cols ${options.columns} rows 50; exec ${quoted}`, '/dev/null'],
+    });
+    return { ...r, stdout: r.stdout.replaceAll('\r\n', '\n') };
   }
 
   /** Runs with `--json` and parses stdout; fails with the stderr line when the command did. */
