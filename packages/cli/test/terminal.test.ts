@@ -5,7 +5,9 @@ import { startServer, type TestServer } from './support/server.js';
 let server: TestServer;
 let admin: CliUser;
 
-const ANSI = /\x1b\[[0-9;]*m/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what this test looks for.
+const ANSI = /\x1b\[[0-9;]*m/;
+const plain = (text: string) => text.replace(new RegExp(ANSI.source, 'g'), '');
 
 beforeAll(async () => {
   assertBuilt();
@@ -24,12 +26,12 @@ describe('on a terminal', () => {
     const r = await admin.runInTerminal(['keys', 'list'], { columns: 72 });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('\x1b[1mID');
-    const lines = r.stdout.replace(ANSI, '').trimEnd().split('\n');
+    const lines = plain(r.stdout).trimEnd().split('\n');
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(72);
     expect(lines[0]).toMatch(/^ID\s+DESCRIPTION/);
     expect(lines.some((l) => l.includes('…'))).toBe(true);
     const wide = await admin.runInTerminal(['keys', 'list'], { columns: 250 });
-    expect(wide.stdout.replace(ANSI, '')).toMatch(/LAST USED\s+USAGE/);
+    expect(plain(wide.stdout)).toMatch(/LAST USED\s+USAGE/);
   });
 
   it('NO_COLOR and --no-color turn colour off there too; errors are red otherwise', async () => {
