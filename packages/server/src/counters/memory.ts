@@ -1,34 +1,46 @@
 import {
   type ConsumeResult,
   type LimitCounters,
+  retryAfter,
   type WindowDemand,
   type WindowRef,
   type WindowState,
+  weightedUsed,
   windowStart,
 } from '../domain/ports/counters.js';
+
+interface Window {
+  start: number;
+  used: number;
+  /** The count of the window just before `start` (for sliding demands). */
+  previous: number;
+}
 
 /** Counters of one process: the embedded default. */
 export class MemoryLimitCounters implements LimitCounters {
   readonly kind = 'memory' as const;
-  private readonly windows = new Map<string, { start: number; used: number }>();
+  private readonly windows = new Map<string, Window>();
   private sweptAt = 0;
 
-  private read(ref: WindowRef, now: number): { start: number; used: number } {
+  private read(ref: WindowRef, now: number): Window {
     const start = windowStart(now, ref.windowMs);
     const w = this.windows.get(ref.key);
-    return w && w.start === start ? w : { start, used: 0 };
+    if (w?.start === start) return w;
+    return { start, used: 0, previous: w?.start === start - ref.windowMs ? w.used : 0 };
   }
 
   async consume(demands: readonly WindowDemand[], now: number): Promise<ConsumeResult> {
     this.sweep(now);
     const current = demands.map((d) => this.read(d, now));
     for (const [i, d] of demands.entries()) {
-      const w = current[i] as { start: number; used: number };
-      if (w.used + d.cost > d.limit) return { ok: false, failed: i, retryAfterMs: w.start + d.windowMs - now };
+      const w = current[i] as Window;
+      if (weightedUsed(d, now, w.used, w.previous) + d.cost > d.limit) {
+        return { ok: false, failed: i, retryAfterMs: retryAfter(d, now, w.used, w.previous) };
+      }
     }
     for (const [i, d] of demands.entries()) {
-      const w = current[i] as { start: number; used: number };
-      this.windows.set(d.key, { start: w.start, used: w.used + d.cost });
+      const w = current[i] as Window;
+      this.windows.set(d.key, { ...w, used: w.used + d.cost });
     }
     return { ok: true };
   }

@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import {
   type ConsumeResult,
   type LimitCounters,
+  previousWeight,
+  retryAfter,
   type WindowDemand,
   type WindowRef,
   type WindowState,
@@ -9,20 +11,26 @@ import {
 } from '../domain/ports/counters.js';
 
 /**
- * All-or-nothing check-and-count of several windows in one round trip. KEYS are the window keys;
- * ARGV holds, per key, limit, cost and a time to live (ms) reaching past the window's end. Returns 0 when counted, or the
- * 1-based index of the first window that would pass its limit.
+ * All-or-nothing check-and-count of several windows in one round trip. KEYS are, per demand, its
+ * current and its previous window; ARGV holds, per demand, limit, cost, a time to live (ms) reaching
+ * past the window's use, and the previous window's weight in millionths (0 for a fixed window).
+ * Returns {0} when counted, or {i, current, previous} for the first demand i (1-based) that would
+ * pass its limit.
  */
 const CONSUME = `
-for i = 1, #KEYS do
-  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if used + tonumber(ARGV[i * 3 - 1]) > tonumber(ARGV[i * 3 - 2]) then return i end
+for i = 1, #KEYS / 2 do
+  local current = tonumber(redis.call('GET', KEYS[i * 2 - 1]) or '0')
+  local previous = 0
+  local weight = tonumber(ARGV[i * 4])
+  if weight > 0 then previous = tonumber(redis.call('GET', KEYS[i * 2]) or '0') end
+  local used = current + math.ceil(previous * weight / 1000000)
+  if used + tonumber(ARGV[i * 4 - 2]) > tonumber(ARGV[i * 4 - 3]) then return {i, current, previous} end
 end
-for i = 1, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[i * 3 - 1])
-  redis.call('PEXPIRE', KEYS[i], ARGV[i * 3])
+for i = 1, #KEYS / 2 do
+  redis.call('INCRBY', KEYS[i * 2 - 1], ARGV[i * 4 - 2])
+  redis.call('PEXPIRE', KEYS[i * 2 - 1], ARGV[i * 4 - 1])
 end
-return 0
+return {0}
 `;
 
 /** Counters shared by every instance through Redis. */
@@ -43,17 +51,20 @@ export class RedisLimitCounters implements LimitCounters {
 
   async consume(demands: readonly WindowDemand[], now: number): Promise<ConsumeResult> {
     if (demands.length === 0) return { ok: true };
-    const keys = demands.map((d) => this.keyOf(d, now));
-    // Relative expiry: the domain clock need not agree with Redis's own clock.
-    const args = demands.flatMap((d) => [d.limit, d.cost, windowStart(now, d.windowMs) + d.windowMs - now + 1_000]);
-    const failed = (await (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).vkConsume?.(
-      keys.length,
-      ...keys,
-      ...args,
-    )) as number;
+    const keys = demands.flatMap((d) => [this.keyOf(d, now), this.keyOf(d, now - d.windowMs)]);
+    // Relative expiry: the domain clock need not agree with Redis's own clock. A sliding window's
+    // count is read again as the previous one during the whole next window.
+    const args = demands.flatMap((d) => {
+      const left = windowStart(now, d.windowMs) + d.windowMs - now;
+      const ttl = left + (d.sliding ? d.windowMs : 0) + 1_000;
+      return [d.limit, d.cost, ttl, d.sliding ? previousWeight(now, d.windowMs) : 0];
+    });
+    const [failed = 0, current = 0, previous = 0] = (await (
+      this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>
+    ).vkConsume?.(keys.length, ...keys, ...args)) as number[];
     if (failed === 0) return { ok: true };
     const d = demands[failed - 1] as WindowDemand;
-    return { ok: false, failed: failed - 1, retryAfterMs: windowStart(now, d.windowMs) + d.windowMs - now };
+    return { ok: false, failed: failed - 1, retryAfterMs: retryAfter(d, now, current, previous) };
   }
 
   async peek(refs: readonly WindowRef[], now: number): Promise<WindowState[]> {

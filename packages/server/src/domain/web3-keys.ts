@@ -42,10 +42,9 @@ export class Web3KeyService {
     const { policy, counters, clock } = this.deps;
     if (!policy.enabled) throw new AppError('UNAVAILABLE', 'Web3 key generation is disabled on this server');
     const limit = policy.requestsPerMinutePerClient;
-    const verdict = await counters.consume(
-      [{ key: `web3:${client}`, windowMs: MINUTE_MS, limit, cost: 1 }],
-      clock.now(),
-    );
+    // Sliding, so that a full budget spent at a minute's end does not refill at the next minute's start.
+    const demand = { key: `web3:${client}`, windowMs: MINUTE_MS, limit, cost: 1, sliding: true };
+    const verdict = await counters.consume([demand], clock.now());
     if (!verdict.ok) {
       throw new AppError('RATE_LIMITED', 'Too many web3 key requests. Please wait a minute and try again.', {
         retryAfterMs: verdict.retryAfterMs,

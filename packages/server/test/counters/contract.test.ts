@@ -82,6 +82,39 @@ for (const factory of factories) {
       expect(results.filter((r) => r.ok)).toHaveLength(25);
     });
 
+    it('a sliding window weighs the previous one: a burst at a window end does not refill at the next start', async () => {
+      const d = { key: `web3:${randomUUID()}`, windowMs: 60_000, limit: 10, cost: 1, sliding: true };
+      const end = Date.UTC(2026, 0, 15, 12, 1);
+      for (let i = 0; i < 10; i++) expect(await counters.consume([d], end - 1_000)).toEqual({ ok: true });
+      // A fixed window would pass 10 more here (20 within 2 s): the previous minute still weighs 10 × 59/60.
+      const next = await counters.consume([d], end + 1_000);
+      expect(next).toEqual({ ok: false, failed: 0, retryAfterMs: 5_000 });
+      // 6 s in, the previous minute weighs 10 × 54/60 = 9 (rounded up, never down): one more fits, then none.
+      expect(await counters.consume([d], end + 6_000)).toEqual({ ok: true });
+      expect((await counters.consume([d], end + 6_000)).ok).toBe(false);
+      // Half way, 5 of the previous minute count: 1 + 5 used, 4 more fit.
+      const half = [];
+      for (let i = 0; i < 6; i++) half.push((await counters.consume([d], end + 30_000)).ok);
+      expect(half).toEqual([true, true, true, true, false, false]);
+      expect(await counters.consume([d], end + 60_000)).toEqual({ ok: true });
+    });
+
+    it('a sliding window full on its own waits into the next window', async () => {
+      const d = { key: `web3:${randomUUID()}`, windowMs: 60_000, limit: 4, cost: 1, sliding: true };
+      const start = Date.UTC(2026, 0, 15, 12, 5);
+      for (let i = 0; i < 4; i++) await counters.consume([d], start);
+      // Full now; in the next window 4 × weight must fall to 3: a quarter of the way in.
+      expect(await counters.consume([d], start + 10_000)).toEqual({ ok: false, failed: 0, retryAfterMs: 65_000 });
+      expect((await counters.consume([d], start + 75_000 - 1)).ok).toBe(false);
+      expect((await counters.consume([d], start + 75_000)).ok).toBe(true);
+    });
+
+    it('never lets concurrent consumers pass a sliding limit', async () => {
+      const d = { key: `web3:${randomUUID()}`, windowMs: 60_000, limit: 25, cost: 1, sliding: true };
+      const results = await Promise.all(Array.from({ length: 100 }, () => counters.consume([d], T0)));
+      expect(results.filter((r) => r.ok)).toHaveLength(25);
+    });
+
     it('peeks unknown counters as zero and consumes nothing for no demands', async () => {
       expect(await counters.peek([{ key: `none:${randomUUID()}`, windowMs: 1_000 }], T0)).toEqual([
         { used: 0, resetsAt: T0 + 1_000 },

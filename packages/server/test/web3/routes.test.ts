@@ -460,8 +460,24 @@ for (const factory of storeFactories) {
       expect(refused.json()).toEqual({ error: 'Too many web3 key requests. Please wait a minute and try again.' });
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.8' })).statusCode).toBe(200);
-      limited.clock.advance(60_000);
+      // The budget refills as the spent minute slides out of the window; Retry-After says when.
+      limited.clock.advance(Number(refused.headers['retry-after']) * 1_000 - 1_000);
+      expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.9' })).statusCode).toBe(429);
+      limited.clock.advance(1_000);
       expect((await limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.9.9.9' })).statusCode).toBe(200);
+    });
+
+    it('a budget spent at a minute end does not refill at the next minute start (was twice the limit in 2 s)', async () => {
+      const limited = await appWith({ limits: { web3RequestsPerMinutePerClient: 5 } });
+      const ask = () => limited.app.inject({ method: 'GET', url: PATH, remoteAddress: '10.7.7.7' });
+      limited.clock.set(Date.UTC(2026, 0, 15, 12, 0, 59));
+      const atEnd = [];
+      for (let i = 0; i < 10; i++) atEnd.push((await ask()).statusCode);
+      limited.clock.set(Date.UTC(2026, 0, 15, 12, 1, 1));
+      const atStart = [];
+      for (let i = 0; i < 10; i++) atStart.push((await ask()).statusCode);
+      const passed = [...atEnd, ...atStart].filter((c) => c === 200).length;
+      expect(passed).toBe(5);
     });
 
     it('keys the per-client limit on X-Forwarded-For only behind a trusted proxy', async () => {

@@ -12,6 +12,12 @@ export interface WindowRef {
 export interface WindowDemand extends WindowRef {
   limit: number;
   cost: number;
+  /**
+   * Two-window weighted instead of fixed: the previous window counts in proportion to how much of
+   * it still overlaps the last `windowMs`, so a burst at a window's end cannot be repeated at the
+   * next window's start.
+   */
+  sliding?: boolean;
 }
 
 export interface WindowState {
@@ -34,3 +40,33 @@ export interface LimitCounters {
 }
 
 export const windowStart = (now: number, windowMs: number): number => Math.floor(now / windowMs) * windowMs;
+
+/** Weight of the previous window in a sliding demand at `now`, in millionths (integers keep Lua exact). */
+export const previousWeight = (now: number, windowMs: number): number =>
+  Math.floor(((windowStart(now, windowMs) + windowMs - now) * 1_000_000) / windowMs);
+
+/** What a demand counts as used at `now`, given its current and previous windows' counts. */
+export function weightedUsed(
+  d: Pick<WindowDemand, 'windowMs' | 'sliding'>,
+  now: number,
+  current: number,
+  previous: number,
+): number {
+  return d.sliding ? current + Math.ceil((previous * previousWeight(now, d.windowMs)) / 1_000_000) : current;
+}
+
+/**
+ * How long until a refused demand would fit. Fixed: the window's end. Sliding: the previous
+ * window's weight falls linearly, so the wait is until it has fallen far enough (or, when the
+ * current window alone is full, until it becomes the previous one and falls in turn).
+ */
+export function retryAfter(d: WindowDemand, now: number, current: number, previous: number): number {
+  const end = windowStart(now, d.windowMs) + d.windowMs;
+  if (!d.sliding) return end - now;
+  const room = d.limit - d.cost - current;
+  if (room < 0) {
+    // Next window: `current` becomes the previous one, weighted down from 1 until it leaves room.
+    return end - now + Math.ceil((d.windowMs * Math.max(0, current - (d.limit - d.cost))) / Math.max(current, 1));
+  }
+  return Math.max(1, Math.ceil(((end - now) * previous - d.windowMs * room) / Math.max(previous, 1)));
+}
