@@ -209,6 +209,14 @@ describe('the dashboard in Chromium against the real server', () => {
     await venice.apiKeys.update({ id, consumptionLimit: { usd: spent } });
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expect.poll(() => usageOf('dash e2e').getAttribute('data-level')).toBe('over');
+
+    await page.getByRole('link', { name: 'dash e2e', exact: true }).click();
+    const usage = page.getByRole('region', { name: 'Usage' });
+    await expect.poll(() => usage.textContent()).toMatch(/[1-9]\d* % of the account's spend in the last 7 days/);
+    await usage.getByText('Data').click();
+    const today = new Date().toISOString().slice(0, 10);
+    await expect(usage.getByRole('row', { name: new RegExp(today) }).textContent()).resolves.not.toMatch(/0\.0000$/);
+    await page.getByRole('link', { name: '← All keys' }).click();
   });
 
   it('shows a breach after a burst past an RPM limit, with live headroom', async (ctx) => {
@@ -278,7 +286,8 @@ describe('the dashboard in Chromium against the real server', () => {
       limitPeriod: 'MONTH',
       expiresAt: '2099-01-01',
     });
-    const keyId = (await venice.apiKeys.list())[0]!.id;
+    const keys = await venice.apiKeys.list();
+    const keyId = (keys.find((k) => k.description === 'backend prod') ?? keys[0]!).id;
     const pages = [
       { name: 'keys', hash: '#/keys', ready: 'API keys' },
       { name: 'key', hash: `#/keys/${keyId}`, ready: 'Settings' },

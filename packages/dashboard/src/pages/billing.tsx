@@ -181,8 +181,8 @@ function UsageHistory() {
             {page.data.data.map((e) => (
               <tr>
                 <td data-label="When">{formatDateTime(e.timestamp)}</td>
-                <td data-label="SKU" class="mono">
-                  {e.sku}
+                <td data-label="SKU">
+                  <span class="mono">{e.sku}</span>
                 </td>
                 <td data-label="Tokens">{Math.round(e.units * 1e6).toLocaleString()}</td>
                 <td data-label="Amount">{formatMoney(-e.amount, e.currency === 'DIEM' ? 'DIEM' : 'USD')}</td>

@@ -142,8 +142,8 @@ function KeyRow({
       <td data-label="Type">
         <span class={`badge badge-${apiKey.apiKeyType.toLowerCase()}`}>{apiKey.apiKeyType}</span>
       </td>
-      <td data-label="Key" class="mono nowrap">
-        …{apiKey.last6Chars}
+      <td data-label="Key">
+        <span class="mono nowrap">…{apiKey.last6Chars}</span>
       </td>
       <td data-label="Created" class="nowrap">
         {formatDate(apiKey.createdAt)}

@@ -58,8 +58,8 @@ export function LimitsPage() {
 function ModelRow({ model, now }: { model: ModelRateLimits; now: number }) {
   return (
     <tr data-model={model.apiModelId}>
-      <th scope="row" data-label="Model" class="mono">
-        {model.apiModelId}
+      <th scope="row" data-label="Model">
+        <span class="mono">{model.apiModelId}</span>
       </th>
       {TYPES.map((type) => {
         const limit = model.rateLimits.find((l) => l.type === type);
@@ -160,8 +160,8 @@ function BreachLog() {
                 <td data-label="Limit">
                   <span class="badge">{e.rateLimitType}</span>
                 </td>
-                <td data-label="Model" class="mono">
-                  {e.modelId}
+                <td data-label="Model">
+                  <span class="mono">{e.modelId}</span>
                 </td>
                 <td data-label="Key">{names.get(e.apiKeyId) ?? e.apiKeyId}</td>
                 <td data-label="Tier">{e.rateLimitTier}</td>
