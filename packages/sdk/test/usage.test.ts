@@ -149,19 +149,21 @@ describe('billing.usageHistory', () => {
     expect(f.requests).toHaveLength(0);
   });
 
-  it('stops at once when aborted between pages, sending nothing more', async () => {
-    const f = fakeFetch(ledger(30, 10));
-    const controller = new AbortController();
-    const seen: BillingUsageEntry[] = [];
-    const e = await (async () => {
-      for await (const x of client(f.fetch).billing.usageHistory({ pageSize: 10 }, { signal: controller.signal })) {
-        seen.push(x);
-        if (seen.length === 10) controller.abort();
-      }
-    })().catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(APIUserAbortError);
-    expect(seen).toHaveLength(10);
-    expect(f.requests).toHaveLength(1);
+  it('stops at once when aborted, mid-page or between pages, sending nothing more', async () => {
+    for (const stopAt of [4, 10]) {
+      const f = fakeFetch(ledger(30, 10));
+      const controller = new AbortController();
+      const seen: BillingUsageEntry[] = [];
+      const e = await (async () => {
+        for await (const x of client(f.fetch).billing.usageHistory({ pageSize: 10 }, { signal: controller.signal })) {
+          seen.push(x);
+          if (seen.length === stopAt) controller.abort();
+        }
+      })().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(APIUserAbortError);
+      expect(seen).toHaveLength(stopAt);
+      expect(f.requests).toHaveLength(1);
+    }
   });
 
   it('stops when aborted while a page is in flight, and does not retry', async () => {

@@ -1,6 +1,6 @@
 import type { RequestOptions, VeniceClient } from '../client.js';
 import type { APIPromise } from '../core/api-promise.js';
-import { VeniceError } from '../core/errors.js';
+import { APIUserAbortError, VeniceError } from '../core/errors.js';
 import { iterateCursor } from '../core/pagination.js';
 import * as check from '../core/validation.js';
 import type { RequestSpec } from '../internal/retry.js';
@@ -191,7 +191,13 @@ export class Billing {
     return {
       pages: () => ({ [Symbol.asyncIterator]: pages }),
       async *[Symbol.asyncIterator]() {
-        for await (const page of pages()) yield* page.data;
+        for await (const page of pages()) {
+          for (const entry of page.data) {
+            // An abort stops the walk at once, not only at the next request.
+            if (options?.signal?.aborted) throw new APIUserAbortError();
+            yield entry;
+          }
+        }
       },
     };
   }
