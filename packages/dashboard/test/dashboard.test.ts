@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { VeniceClient } from '@venice-keys/sdk';
@@ -5,11 +6,15 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamHandle } from '../../../tests/support/upstream/server.js';
 import { spawnUpstream } from '../../../tests/support/upstream/spawn.js';
-import { axeViolations } from './support/axe.js';
 import { type Browser, openBrowser } from './support/browser.js';
 import { buildDashboard, bundleSizes } from './support/build.js';
 import { dashboardConfig } from './support/config.js';
 import { chat as chatVia, seedUsageShowcase } from './support/gateway.js';
+import {
+  expectAccessible as expectAccessibleOn,
+  expectNoHorizontalScroll,
+  signIn as signInAs,
+} from './support/page.js';
 import { type RunningServer, startServer } from './support/server.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -40,32 +45,8 @@ afterAll(async () => {
 const dashboardUrl = () => `${server.origin}/dashboard/`;
 const chat = (secret: string, model: string) => chatVia(server.origin, secret, model);
 
-async function signIn(secret: string): Promise<void> {
-  await page.goto(dashboardUrl());
-  await page.getByLabel('ADMIN key').fill(secret);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  // The list has arrived: nothing of the first load is still in flight.
-  await page.getByRole('table', { name: 'API keys' }).waitFor();
-}
-
-async function expectAccessible(name: string): Promise<void> {
-  const violations = await axeViolations(page);
-  expect(violations, `axe violations on the ${name} page`).toEqual([]);
-}
-
-/** At 375 px nothing may scroll sideways. */
-async function expectNoHorizontalScroll(name: string): Promise<void> {
-  const widths = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    view: innerWidth,
-    widest: [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > innerWidth)
-      .map((e) => `${e.tagName}.${e.className}`)
-      .slice(0, 8),
-  }));
-  if (widths.scroll > widths.view) console.log(`too wide on ${name}:`, widths.widest);
-  expect(widths.scroll, `horizontal scroll on the ${name} page`).toBeLessThanOrEqual(widths.view);
-}
+const signIn = (secret: string) => signInAs(page, server.origin, secret);
+const expectAccessible = (name: string) => expectAccessibleOn(page, name);
 
 describe('the built dashboard', () => {
   it(`stays under ${BUNDLE_BUDGET_GZIP / 1024} KB gzipped`, async () => {
@@ -305,7 +286,7 @@ describe('the dashboard in Chromium against the real server', () => {
         await page.getByRole('heading', { name: p.ready, exact: true }).waitFor();
         await page.waitForLoadState('networkidle');
         await expectAccessible(p.name);
-        if (viewport.width === 375) await expectNoHorizontalScroll(p.name);
+        if (viewport.width === 375) await expectNoHorizontalScroll(page, p.name);
         await page.screenshot({ path: `${ARTIFACTS}${p.name}-${viewport.width}.png`, fullPage: true });
       }
     }
@@ -342,6 +323,32 @@ describe('the dashboard in Chromium against the real server', () => {
     await expectAccessible('keys (dark)');
     await page.screenshot({ path: `${ARTIFACTS}keys-dark.png` });
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('pages through the usage history and downloads the page shown as CSV', async (ctx) => {
+    if (!(await gatewayServed())) return ctx.skip();
+    await page.goto(`${dashboardUrl()}#/billing`);
+    await page.reload();
+    const history = page.getByRole('region', { name: 'Usage history' });
+    await history.getByLabel('Rows per page').selectOption('10');
+    const rows = history.getByRole('table', { name: 'Usage history' }).locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(10);
+    const firstOfPage1 = await rows.first().textContent();
+    await history.getByRole('button', { name: 'Next page' }).click();
+    await history.getByText('Page 2').waitFor();
+    await expect.poll(() => rows.first().textContent()).not.toBe(firstOfPage1);
+    const shown = await rows.count();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      history.getByRole('button', { name: 'Download CSV (this page)' }).click(),
+    ]);
+    const lines = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(lines[0]).toMatch(/^timestamp,|,sku,/);
+    expect(lines).toHaveLength(shown + 1);
+    await history.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(() => rows.first().textContent()).toBe(firstOfPage1);
   });
 
   it('sends the person back to sign in when the key stops working (401)', async () => {
