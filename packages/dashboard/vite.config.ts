@@ -7,6 +7,8 @@ export default defineConfig({
   base: '/dashboard/',
   resolve: { alias: { '@venice-keys/sdk': fileURLToPath(new URL('../sdk/src/index.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact', development: false } },
+  // `npx vite packages/dashboard`: the page calls its own origin, so the dev server forwards the API.
+  server: { proxy: { '/api': process.env.VENICE_KEYS_URL ?? 'http://127.0.0.1:8787' } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
