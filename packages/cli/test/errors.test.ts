@@ -84,7 +84,7 @@ describe('exit codes: one per class of error, with one readable line on stderr',
       expect(r.stderr).toMatch(/^error: .+ \(HTTP 429, retry in \d+ s\)\n$/);
     }
     busy.dispose();
-  });
+  }, 120_000); // 22 processes at once: slow on a small machine running other suites, never timed
 
   it('1 for a server error, with its request id', async () => {
     // web3 is off by default: the server answers 503 (after the SDK's retries).
@@ -136,7 +136,7 @@ describe('help and output style', () => {
       expect(r.stdout, COMMANDS[i]!.join(' ')).toMatch(/\nExamples:\n {2}\$ .*venice-keys /);
       expect(r.stdout).toContain('--json');
     });
-  });
+  }, 120_000);
 
   it('colour only on a terminal or when forced, never with NO_COLOR or --no-color', async () => {
     const ESC = '\x1b[';
