@@ -120,14 +120,20 @@ export function KeyForm({ mode, initial, action, submitLabel, onSubmit, onCancel
         <label for={id('expires')}>Expires on (00:00 UTC; empty: never)</label>
         <input id={id('expires')} class="input" type="date" value={v.expiresOn} onInput={set('expiresOn')} />
       </div>
-      <div class="field">
-        <label for={id('usd')}>USD limit per period (empty: no cap)</label>
-        <input id={id('usd')} class="input" type="number" min="0" step="any" value={v.usd} onInput={set('usd')} />
-      </div>
-      <div class="field">
-        <label for={id('diem')}>DIEM limit per period (empty: no cap)</label>
-        <input id={id('diem')} class="input" type="number" min="0" step="any" value={v.diem} onInput={set('diem')} />
-      </div>
+      {(['usd', 'diem'] as const).map((currency) => (
+        <div class="field">
+          <label for={id(currency)}>{currency.toUpperCase()} limit per period (empty: no cap)</label>
+          <input
+            id={id(currency)}
+            class="input"
+            type="number"
+            min="0"
+            step="any"
+            value={v[currency]}
+            onInput={set(currency)}
+          />
+        </div>
+      ))}
       <div class="field">
         <label for={id('period')}>Limit period</label>
         <select id={id('period')} class="input" value={v.limitPeriod} onChange={set('limitPeriod')}>
