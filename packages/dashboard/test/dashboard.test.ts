@@ -221,7 +221,7 @@ describe('the dashboard in Chromium against the real server', () => {
       .toBe(true);
     await expect(cell.textContent()).resolves.toMatch(/resets in (\d+ s|a moment)/);
     const breaches = page.getByRole('table', { name: 'Breaches' });
-    await page.getByLabel('Limit').selectOption('RPM');
+    await page.getByLabel('Limit', { exact: true }).selectOption('RPM');
     await page.getByLabel('Model', { exact: true }).selectOption('dash-burst');
     await expect(breaches.locator('tbody tr').first().textContent()).resolves.toMatch(/RPM.*dash-burst/);
     await expectAccessible('limits');
