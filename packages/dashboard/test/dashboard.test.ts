@@ -293,6 +293,23 @@ describe('the dashboard in Chromium against the real server', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   }, 120_000);
 
+  it('searches and sorts the key list', async () => {
+    await page.goto(`${dashboardUrl()}#/keys`);
+    await page.reload();
+    const names = () => page.locator('.keys-table tbody tr td:first-child a').allTextContents();
+    await page.getByRole('button', { name: 'Description' }).click();
+    const sorted = await names();
+    expect(sorted).toEqual([...sorted].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+    await expect(page.getByRole('columnheader', { name: /Description/ }).getAttribute('aria-sort')).resolves.toBe(
+      'ascending',
+    );
+    await page.getByRole('button', { name: 'Description' }).click();
+    expect(await names()).toEqual([...sorted].reverse());
+    await page.getByLabel('Search').fill('stag');
+    expect(await names()).toEqual(['staging']);
+    await page.getByLabel('Search').fill('');
+  });
+
   it('can be used by keyboard alone, with a visible focus', async () => {
     await page.goto(`${dashboardUrl()}#/keys`);
     await page.reload();
