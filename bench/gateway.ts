@@ -26,6 +26,7 @@ import { openReservations } from '../packages/server/src/counters/reservations-o
 import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
 import { systemClock } from '../packages/server/src/domain/clock.js';
 import { GatewayService } from '../packages/server/src/domain/gateway/admission.js';
+import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
 import { formatMicros } from '../packages/server/src/http/format.js';
 import { buildRuntime } from '../packages/server/src/runtime.js';
@@ -133,15 +134,10 @@ async function gatewayTarget(name: string, upstream: UpstreamHandle, store: Stor
   );
   const app = await buildApp({ ...runtime, gateway });
   const { account } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
-  const key = await runtime.services.keys.create(account.id, {
-    type: 'INFERENCE',
-    description: 'bench',
-    expiresAt: null,
-    limitUsd: null,
-    limitDiem: null,
-    limitPeriod: 'EPOCH',
-    modelPrivacy: 'ALL',
-  });
+  const key = await runtime.services.keys.create(
+    account.id,
+    withKeyDefaults({ type: 'INFERENCE', description: 'bench' }),
+  );
   const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;
   return {
     name,

@@ -38,8 +38,6 @@ export interface UpstreamAnswer {
   /** The body as it arrives; a failure while reading becomes a 502 or 504 AppError. */
   chunks(): AsyncGenerator<Buffer>;
   text(): Promise<string>;
-  /** Stops reading and frees the connection (the rest of the body is discarded). */
-  discard(): void;
 }
 
 export const UPSTREAM_FAILED = 'Upstream request failed';
@@ -107,7 +105,7 @@ export class UpstreamClient {
         : new AppError('UPSTREAM_FAILED', UPSTREAM_FAILED, { cause: error });
     };
 
-    let response: Awaited<ReturnType<Pool['request']>>;
+    let response: Awaited<ReturnType<Pool['request']>> | undefined;
     try {
       response = await this.pool.request({
         method: 'POST',
@@ -121,9 +119,9 @@ export class UpstreamClient {
         signal: controller.signal,
       });
     } catch (error) {
-      const refused = failure(error);
-      finish();
-      throw refused;
+      throw failure(error);
+    } finally {
+      if (response === undefined) finish();
     }
     if (response.statusCode >= 400) outcome = 'status';
     const body = response.body;
@@ -131,9 +129,7 @@ export class UpstreamClient {
       try {
         for await (const chunk of body) yield chunk as Buffer;
       } catch (error) {
-        const failed = failure(error);
-        finish();
-        throw failed;
+        throw failure(error);
       } finally {
         finish();
       }
@@ -146,16 +142,10 @@ export class UpstreamClient {
         try {
           return await body.text();
         } catch (error) {
-          const failed = failure(error);
-          finish();
-          throw failed;
+          throw failure(error);
         } finally {
           finish();
         }
-      },
-      discard() {
-        finish();
-        body.destroy();
       },
     };
   }

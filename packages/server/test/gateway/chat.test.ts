@@ -122,23 +122,16 @@ describe('POST /chat/completions', () => {
     expect(await sums(g.db, accountId)).toMatchObject({ ledgerUsd: 0n, balance: 1_000_000n });
   });
 
-  it('answers 502 for an upstream 5xx and charges nothing', async () => {
+  // A 401 upstream means our own key was refused: the operator must fix it, not the caller.
+  it.each(['503', '401'])('answers 502 for an upstream %s and charges nothing', async (status) => {
     const { accountId } = await g.account(1);
     const secret = await g.key(accountId);
-    const res = await post(g.app, '/chat/completions', secret, chatBody({ mock: 'status=503' }));
+    const res = await post(g.app, '/chat/completions', secret, chatBody({ mock: `status=${status}` }));
     expect(res.statusCode).toBe(502);
     expect(res.json()).toEqual({ error: 'Upstream request failed' });
     expect(res.headers['x-venice-balance-usd']).toBe('1.0000');
     await g.gateway.flush();
     expect(await sums(g.db, accountId)).toMatchObject({ ledgerUsd: 0n, balance: 1_000_000n });
-  });
-
-  it('answers 502 when the upstream refuses our own key (the operator must fix it, not the caller)', async () => {
-    const { accountId } = await g.account(1);
-    const secret = await g.key(accountId);
-    const res = await post(g.app, '/chat/completions', secret, chatBody({ mock: 'status=401' }));
-    expect(res.statusCode).toBe(502);
-    expect(res.json()).toEqual({ error: 'Upstream request failed' });
   });
 
   it('charges what a usage-less upstream produced, counted by a tokenizer', async () => {
@@ -225,20 +218,17 @@ describe('POST /chat/completions request rules', () => {
   });
 
   it('refuses bad JSON, a non-JSON content type, and a model of another type', async () => {
-    const bad = await g.app.inject({
-      method: 'POST',
-      url: '/api/v1/chat/completions',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      payload: '{"model":',
-    });
+    const raw = (contentType: string, payload: string) =>
+      g.app.inject({
+        method: 'POST',
+        url: '/api/v1/chat/completions',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': contentType },
+        payload,
+      });
+    const bad = await raw('application/json', '{"model":');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({ error: 'Invalid JSON request' });
-    const text = await g.app.inject({
-      method: 'POST',
-      url: '/api/v1/chat/completions',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'text/plain' },
-      payload: '{}',
-    });
+    const text = await raw('text/plain', '{}');
     expect(text.statusCode).toBe(400);
     expect(text.json()).toEqual({ error: "'Content-Type' must be 'application/json'" });
     const embed = await post(g.app, '/chat/completions', secret, chatBody({ model: 'embed' }));

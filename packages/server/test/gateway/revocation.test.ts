@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamHandle } from '../../../../tests/support/upstream/server.js';
 import { spawnUpstream } from '../../../../tests/support/upstream/spawn.js';
 import { openPostgresStore } from '../../src/storage/postgres.js';
-import { bearer } from '../support/app.js';
+import { bearer, inferenceInput } from '../support/app.js';
 import { POSTGRES_URL, postgresFactory, type StoreFactory } from '../support/stores.js';
 import { chatBody, type Gateway, startGateway } from './harness.js';
 
@@ -40,15 +40,7 @@ describe.skipIf(!available)('revocation across two instances on one PostgreSQL',
 
   it('a key revoked on one instance is refused by the other within 1 s', async () => {
     const { accountId, adminKey } = await a.account(1);
-    const created = await a.services.keys.create(accountId, {
-      type: 'INFERENCE',
-      description: 'revoked soon',
-      expiresAt: null,
-      limitUsd: null,
-      limitDiem: null,
-      limitPeriod: 'EPOCH',
-      modelPrivacy: 'ALL',
-    });
+    const created = await a.services.keys.create(accountId, inferenceInput({ description: 'revoked soon' }));
     const chatOnB = () =>
       fetch(`${bBase}/api/v1/chat/completions`, {
         method: 'POST',
