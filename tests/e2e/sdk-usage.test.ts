@@ -7,6 +7,7 @@ import {
   type BillingUsageEntry,
   VeniceClient,
 } from '../../packages/sdk/src/index.js';
+import { collect } from '../../packages/sdk/test/support.js';
 import { chatBody, type Gateway, startGateway } from '../../packages/server/test/gateway/harness.js';
 import type { TestAccount } from '../../packages/server/test/support/app.js';
 import { storeFactories } from '../../packages/server/test/support/stores.js';
@@ -43,12 +44,6 @@ for (const factory of storeFactories) {
       inference = new VeniceClient({ apiKey: secret, baseURL, maxRetries: 0 });
     });
     afterAll(() => g?.close());
-
-    async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-      const out: T[] = [];
-      for await (const x of it) out.push(x);
-      return out;
-    }
 
     it('walks the ledger the gateway wrote, page by page, to its end', async () => {
       const entries = await collect(admin.billing.usageHistory({ pageSize: 10 }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedRequest } from './support.js';
-import { client, fakeFetch, json, KEY } from './support.js';
+import { client, collect, fakeFetch, json, KEY } from './support.js';
 
 const keys = (n: number) => Array.from({ length: n }, (_, i) => ({ ...KEY, id: `key-${String(i).padStart(4, '0')}` }));
 
@@ -11,12 +11,6 @@ const paging = (all: ReturnType<typeof keys>) => (req: RecordedRequest) => {
   const limit = Number(url.searchParams.get('limit') ?? 500);
   return json(200, { object: 'list', data: all.slice((page - 1) * limit, page * limit) });
 };
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 describe('iterAll', () => {
   it('pages lazily and stops on a short page', async () => {

@@ -71,3 +71,10 @@ export const CREATED = {
 
 /** A syntactically valid EVM address. */
 export const WALLET = '0x45B73055F3aDcC4577Bb709db10B19d11b5c94eE';
+
+/** Everything an async iterable yields, in order. */
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

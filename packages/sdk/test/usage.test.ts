@@ -6,7 +6,7 @@ import {
   VeniceError,
   VeniceValidationError,
 } from '../src/index.js';
-import { client, fakeFetch, json, type RecordedRequest } from './support.js';
+import { client, collect, fakeFetch, json, type RecordedRequest } from './support.js';
 
 const entry = (i: number): BillingUsageEntry => ({
   amount: -0.000227,
@@ -31,12 +31,6 @@ const ledger = (count: number, size: number) => (req: RecordedRequest) => {
 
 const query = (r: RecordedRequest) => Object.fromEntries(new URL(r.url).searchParams);
 const path = (r: RecordedRequest) => new URL(r.url).pathname;
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 describe('billing.usageHistoryPage', () => {
   it('sends the first-page filters and returns { data, nextCursor }', async () => {

@@ -2,39 +2,10 @@ import { type Kysely, sql } from 'kysely';
 import type { LedgerCurrency, LedgerKind } from '../domain/ports/ledger.js';
 import type { KeyLabel, LedgerPageQuery, UsageEntry, UsageReader, UsageSummary } from '../domain/usage/ports.js';
 import type { Database, Int } from './kysely/schema.js';
+import type { LedgerTables } from './ledger-store.js';
 
-/** The ledger tables this adapter reads (created by migration 0003_ledger). */
-export type LedgerReadTables = {
-  usage_ledger: {
-    id: string;
-    account_id: string;
-    api_key_id: string;
-    reservation_id: string;
-    request_id: string;
-    at: Int;
-    model_id: string;
-    sku: string;
-    kind: string;
-    tokens: Int;
-    price_per_mtok: Int;
-    amount: Int;
-    currency: string;
-    prompt_tokens: Int;
-    completion_tokens: Int;
-    execution_ms: Int;
-  };
-  usage_daily_model: {
-    account_id: string;
-    api_key_id: string;
-    day: Int;
-    model_id: string;
-    kind: string;
-    currency: string;
-    amount: Int;
-    tokens: Int;
-    requests: Int;
-  };
-};
+/** The ledger tables this adapter reads, as settlement writes them (migration 0003_ledger). */
+export type LedgerReadTables = Pick<LedgerTables, 'usage_ledger' | 'usage_daily_model'>;
 
 /** SQLite and PostgreSQL alike: only portable SQL (row values compare on both). */
 export class KyselyUsageReader implements UsageReader {

@@ -1,5 +1,6 @@
+import type { LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { costOfUsage, ledgerEntries, type Prices } from '../../src/domain/gateway/pricing.js';
 import type { SettlementRecord } from '../../src/domain/ports/ledger.js';
 import { newId } from '../../src/domain/secrets.js';
@@ -81,4 +82,19 @@ export async function record(bed: UsageBed, accountId: string, spends: readonly 
   return batch
     .flatMap((s) => s.entries.map((e) => ({ ...e, at: s.at, requestId: s.requestId, apiKeyId: s.apiKeyId })))
     .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+}
+
+/** The contract's validation 400, naming `path` ('' for the query as a whole), with x-request-id. */
+export function expectInvalid(res: LightMyRequestResponse, path: string, message?: RegExp): void {
+  expect(res.statusCode, res.body).toBe(400);
+  expect(res.headers['x-request-id']).toBeTruthy();
+  const body = res.json();
+  expect(body.error).toBe('Invalid request parameters');
+  expect(
+    body.issues.map((i: { path: string[] }) => i.path.join('.')),
+    res.body,
+  ).toContain(path);
+  const node = path === '' ? body.details : body.details[path];
+  expect(node._errors.length).toBeGreaterThan(0);
+  if (message) expect(node._errors.join(' ')).toMatch(message);
 }

@@ -3,23 +3,14 @@
  * entries for the history walk, daily aggregates for analytics, and the pruning that retention needs.
  */
 
-import type { LedgerCurrency, LedgerKind } from '../ports/ledger.js';
+import type { LedgerCurrency, LedgerEntry, LedgerKind } from '../ports/ledger.js';
 
-/** A ledger line as the history shows it: one SKU of one settled request in one currency. */
-export interface UsageEntry {
-  id: string;
+/** A ledger line as the history shows it: the line, with the request it was charged for. */
+export interface UsageEntry extends Omit<LedgerEntry, 'requests'> {
   apiKeyId: string;
   requestId: string;
   at: number;
   modelId: string;
-  sku: string;
-  kind: LedgerKind;
-  tokens: bigint;
-  /** Micro-USD per million tokens. */
-  pricePerMTok: bigint;
-  /** Charged, positive. */
-  amount: bigint;
-  currency: LedgerCurrency;
   promptTokens: number;
   completionTokens: number;
   executionMs: number;
