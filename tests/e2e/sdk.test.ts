@@ -9,7 +9,13 @@ import {
   RateLimitError,
   VeniceClient,
 } from '../../packages/sdk/src/index.js';
-import { buildTestApp, newAccount, newKey, type TestAccount } from '../../packages/server/test/support/app.js';
+import {
+  buildTestApp,
+  newAccount,
+  newKey,
+  type TestAccount,
+  type TestApp,
+} from '../../packages/server/test/support/app.js';
 import { storeFactories } from '../../packages/server/test/support/stores.js';
 import { type LocalChain, startLocalChain } from '../support/evm/index.js';
 
@@ -18,6 +24,7 @@ for (const factory of storeFactories) {
   const available = await factory.available();
   describe.skipIf(!available)(`SDK against the server on ${factory.name}`, () => {
     let app: FastifyInstance;
+    let t: TestApp;
     let dispose: () => Promise<void>;
     let baseURL: string;
     let chain: LocalChain;
@@ -30,14 +37,15 @@ for (const factory of storeFactories) {
       token = await chain.deployErc20();
       const opened = await factory.open();
       dispose = opened.dispose;
-      ({ app } = await buildTestApp(opened.store, {
+      t = await buildTestApp(opened.store, {
         config: {
           limits: { web3RequestsPerMinutePerClient: 1000 },
           web3: { enabled: true, rpcUrl: chain.url, chainId: 8453, tokenAddress: token, minBalance: '1' },
         },
-      }));
+      });
+      app = t.app;
       baseURL = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/v1`;
-      acct = await newAccount(app);
+      acct = await newAccount(t);
       venice = new VeniceClient({ apiKey: acct.adminKey, baseURL, maxRetries: 0 });
     });
     afterAll(async () => {
@@ -85,7 +93,7 @@ for (const factory of storeFactories) {
     });
 
     it('a revoked key gets AuthenticationError; a bad request gets BadRequestError with a readable message', async () => {
-      const k = await newKey(app, acct.accountId, { type: 'ADMIN' });
+      const k = await newKey(t, acct.accountId, { type: 'ADMIN' });
       const other = new VeniceClient({ apiKey: k.secret, baseURL, maxRetries: 0 });
       expect(await other.apiKeys.list()).toBeInstanceOf(Array);
       await venice.apiKeys.delete(k.id);
@@ -116,8 +124,8 @@ for (const factory of storeFactories) {
     });
 
     it('iterates every key with real paging and reads limits, logs and balance', async () => {
-      const fresh = await newAccount(app);
-      for (let i = 0; i < 12; i++) await newKey(app, fresh.accountId);
+      const fresh = await newAccount(t);
+      for (let i = 0; i < 12; i++) await newKey(t, fresh.accountId);
       const client = new VeniceClient({ apiKey: fresh.adminKey, baseURL });
       const ids: string[] = [];
       for await (const k of client.apiKeys.iterAll({ pageSize: 5 })) ids.push(k.id);
@@ -140,7 +148,7 @@ for (const factory of storeFactories) {
     });
 
     it('surfaces the create rate limit as RateLimitError with retryAfterMs', async () => {
-      const fresh = await newAccount(app);
+      const fresh = await newAccount(t);
       const client = new VeniceClient({ apiKey: fresh.adminKey, baseURL, maxRetries: 0 });
       for (let i = 0; i < 19; i++) await client.apiKeys.create({ apiKeyType: 'INFERENCE', description: `r${i}` });
       const e = await client.apiKeys
