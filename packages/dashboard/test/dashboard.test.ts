@@ -122,6 +122,9 @@ describe('the dashboard in Chromium against the real server', () => {
     const form = page.locator('#create-key');
     await form.getByLabel('Type').selectOption('INFERENCE');
     await form.getByLabel('Description').fill('dash e2e');
+    await form.getByLabel(/Expires on/).fill('2001-01-01');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await expect(form.getByRole('alert').textContent()).resolves.toContain('expiresAt: Expiry must be in the future');
     await form.getByLabel(/Expires on/).fill('2099-06-30');
     await form.getByLabel(/USD limit/).fill('0.5');
     await form.getByLabel(/DIEM limit/).fill('3');
