@@ -2,7 +2,7 @@
 // Compiles src/ to dist/ with tsc. `--if-stale` builds only when dist is missing or older than a source
 // file, so `npm start` always runs current JavaScript without paying for a build on every start.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,27 @@ function newestMtime(dir) {
 }
 
 const config = join(root, 'tsconfig.build.json');
-if (process.argv.includes('--if-stale') && existsSync(stamp)) {
+const lock = join(root, '.build.lock');
+
+function fresh() {
+  if (!existsSync(stamp)) return false;
   const built = statSync(stamp).mtimeMs;
-  if (newestMtime(src) <= built && statSync(config).mtimeMs <= built) process.exit(0);
+  return newestMtime(src) <= built && statSync(config).mtimeMs <= built;
 }
+
+// Test files started together may all ask for a build: one builds, the others wait for it and re-check.
+for (;;) {
+  try {
+    closeSync(openSync(lock, 'wx'));
+    break;
+  } catch {
+    const stale = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000;
+    if (stale) rmSync(lock, { force: true });
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+}
+process.on('exit', () => rmSync(lock, { force: true }));
+if (process.argv.includes('--if-stale') && fresh()) process.exit(0);
 
 let tsc;
 try {
@@ -39,8 +56,16 @@ try {
   process.exit(existsSync(stamp) ? 0 : 1);
 }
 
-// A clean build: a module deleted from src/ must not live on in dist/.
-rmSync(dist, { recursive: true, force: true });
-const result = spawnSync(process.execPath, [tsc, '-p', config], { stdio: 'inherit' });
-if (result.status !== 0) process.exit(result.status ?? 1);
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+// A clean build into a directory of its own, swapped in at the end: a module deleted from src/ does
+// not live on in dist/, and processes started meanwhile from dist/ never see it half written.
+const next = `${dist}.next-${process.pid}`;
+const result = spawnSync(process.execPath, [tsc, '-p', config, '--outDir', next], { stdio: 'inherit' });
+if (result.status !== 0) {
+  rmSync(next, { recursive: true, force: true });
+  process.exit(result.status ?? 1);
+}
+writeFileSync(join(next, '.built'), `${new Date().toISOString()}\n`);
+const old = `${dist}.old-${process.pid}`;
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });

@@ -24,12 +24,14 @@ export function deliverFirstKey(
   const { account, created } = first;
   const ids = { accountId: account.id, keyId: created.key.id };
   const text = `Created account ${account.id}.\nIts first ADMIN key (shown once, store it now):\n\n  ${created.secret}\n\n`;
-  if (out.isTTY) {
+  // An in-memory database dies with the process, and its key with it: nothing worth a file.
+  const memory = database.kind === 'sqlite' && database.memory;
+  if (out.isTTY || memory) {
     out.write(`\n${text}`);
     out.log.info(ids, 'first account created; its ADMIN key was printed');
     return;
   }
-  const dir = database.kind === 'sqlite' && !database.memory ? dirname(database.path) : process.cwd();
+  const dir = database.kind === 'sqlite' ? dirname(database.path) : process.cwd();
   const path =
     writeOnce(join(dir, 'first-admin-key.txt'), text) ??
     writeOnce(join(dir, `first-admin-key-${account.id}.txt`), text);

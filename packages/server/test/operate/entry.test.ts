@@ -88,6 +88,19 @@ describe('the first start', () => {
     }
   });
 
+  it('prints the key of an in-memory database (it dies with the process) and writes no file', async () => {
+    const cwd = dirFor('memory');
+    const server = start([], { cwd, env: { DATABASE_URL: 'sqlite::memory:', PORT: '0' } });
+    try {
+      await server.logLine((m) => m.startsWith('first account created'));
+      expect(server.output()).toMatch(/VENICE_ADMIN_KEY_[A-Za-z0-9]{44}/);
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exit();
+    }
+  });
+
   it('leaves no account behind when it cannot listen (EADDRINUSE), and bootstraps on the next start', async () => {
     const cwd = dirFor('in-use');
     const taken: Server = createServer();

@@ -1,16 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, MAIN } from '../operate/process.js';
 
 /**
- * The real server as a child process (`node --import tsx src/main.ts`), for tests whose subject is
+ * The real server as a child process (the compiled `node dist/main.js`), for tests whose subject is
  * the process itself: start-up on a database, SIGKILL, restart. Paths come from this file's
  * location, so the tests run alike from any working directory.
  */
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+// The working directory is a temp dir of its own: the server writes its first ADMIN key file there on PostgreSQL.
+const CWD = mkdtempSync(join(tmpdir(), 'vk-crash-cwd-'));
 const START_TIMEOUT_MS = 20_000;
 
 export interface ServerProcess {
@@ -42,11 +44,12 @@ export function freePort(): Promise<number> {
  */
 export async function startServer(
   registry: Set<ChildProcess>,
-  env: { DATABASE_URL: string; VENICE_KEYS_CONFIG: string },
+  env: { DATABASE_URL: string; VENICE_KEYS_CONFIG: string } & Record<string, string>,
 ): Promise<ServerProcess> {
+  ensureBuilt();
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: REPO,
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: CWD,
     env: {
       ...process.env,
       ...env,
