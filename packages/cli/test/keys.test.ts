@@ -1,29 +1,17 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiKey, CreatedApiKey } from '@venice-keys/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliUser } from './support/cli.js';
-import { startServer, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CliUser } from './support/cli.js';
+import { useServer } from './support/fixture.js';
 
-let server: TestServer;
-let admin: CliUser;
-
-beforeAll(async () => {
-  assertBuilt();
-  server = await startServer();
-  const { adminKey } = await server.newAccount();
-  admin = new CliUser({ VENICE_API_KEY: adminKey, VENICE_BASE_URL: server.url });
-});
-afterAll(async () => {
-  admin?.dispose();
-  await server?.stop();
-});
+const t = useServer();
 
 const SECRET = /VENICE_(ADMIN|INFERENCE)_KEY_[A-Za-z0-9]{44}/g;
 
 describe('keys create', () => {
   it('prints the secret once with a warning, and every setting reaches the server', async () => {
-    const r = await admin.run([
+    const r = await t.admin.run([
       'keys',
       'create',
       '--description',
@@ -44,7 +32,7 @@ describe('keys create', () => {
     expect(r.stdout.match(SECRET)).toHaveLength(1);
     expect(r.stdout).toContain('shown only this once');
     const id = /key ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
-    const key = await admin.json<ApiKey>(['keys', 'show', id]);
+    const key = await t.admin.json<ApiKey>(['keys', 'show', id]);
     expect(key).toMatchObject({
       apiKeyType: 'INFERENCE',
       description: 'backend prod',
@@ -56,7 +44,7 @@ describe('keys create', () => {
   });
 
   it('--json gives the wire CreatedApiKey; local date-times become UTC instants', async () => {
-    const created = await admin.json<CreatedApiKey>(
+    const created = await t.admin.json<CreatedApiKey>(
       ['keys', 'create', '--type', 'ADMIN', '--description', 'ops', '--expires', '2099-06-01 09:30'],
       { env: { TZ: 'Asia/Kolkata' } },
     );
@@ -77,47 +65,47 @@ describe('keys create', () => {
   });
 
   it('--secret-file writes the secret with mode 0600 and never overwrites a file', async () => {
-    const file = join(admin.configHome, 'new.key');
-    const r = await admin.run(['keys', 'create', '--description', 'to file', '--secret-file', file]);
+    const file = join(t.admin.configHome, 'new.key');
+    const r = await t.admin.run(['keys', 'create', '--description', 'to file', '--secret-file', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(SECRET);
     expect(readFileSync(file, 'utf8')).toMatch(/^VENICE_INFERENCE_KEY_[A-Za-z0-9]{44}\n$/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
-    const before = (await admin.json<ApiKey[]>(['keys', 'list'])).length;
-    writeFileSync(join(admin.configHome, 'taken.key'), 'keep me');
-    const again = await admin.run([
+    const before = (await t.admin.json<ApiKey[]>(['keys', 'list'])).length;
+    writeFileSync(join(t.admin.configHome, 'taken.key'), 'keep me');
+    const again = await t.admin.run([
       'keys',
       'create',
       '--description',
       'x',
       '--secret-file',
-      join(admin.configHome, 'taken.key'),
+      join(t.admin.configHome, 'taken.key'),
     ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^error: .*already exists; not overwriting it\n$/);
-    expect(readFileSync(join(admin.configHome, 'taken.key'), 'utf8')).toBe('keep me');
-    expect(await admin.json<ApiKey[]>(['keys', 'list'])).toHaveLength(before);
+    expect(readFileSync(join(t.admin.configHome, 'taken.key'), 'utf8')).toBe('keep me');
+    expect(await t.admin.json<ApiKey[]>(['keys', 'list'])).toHaveLength(before);
 
-    const json = await admin.json<Record<string, unknown>>([
+    const json = await t.admin.json<Record<string, unknown>>([
       'keys',
       'create',
       '--description',
       'to file json',
       '--secret-file',
-      join(admin.configHome, 'json.key'),
+      join(t.admin.configHome, 'json.key'),
     ]);
     expect(json).not.toHaveProperty('apiKey');
-    expect(json).toMatchObject({ description: 'to file json', secretFile: join(admin.configHome, 'json.key') });
+    expect(json).toMatchObject({ description: 'to file json', secretFile: join(t.admin.configHome, 'json.key') });
   });
 
   it('refuses bad settings before sending anything, and the server refuses a past expiry (exit 2)', async () => {
-    const bad = await admin.run(['keys', 'create', '--description', 'x', '--usd', 'lots']);
+    const bad = await t.admin.run(['keys', 'create', '--description', 'x', '--usd', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("option '--usd <amount>' argument 'lots' is invalid");
-    const noDescription = await admin.run(['keys', 'create']);
+    const noDescription = await t.admin.run(['keys', 'create']);
     expect(noDescription).toMatchObject({ code: 2, stderr: 'error: --description is required\n' });
-    const past = await admin.run(['keys', 'create', '--description', 'x', '--expires', '2020-01-01']);
+    const past = await t.admin.run(['keys', 'create', '--description', 'x', '--expires', '2020-01-01']);
     expect(past.code).toBe(2);
     expect(past.stderr).toMatch(/^error: .*\(HTTP 400\)\n$/);
   });
@@ -126,7 +114,7 @@ describe('keys create', () => {
 describe('keys list, show, update', () => {
   let id: string;
   beforeAll(async () => {
-    ({ id } = await admin.json<CreatedApiKey>([
+    ({ id } = await t.admin.json<CreatedApiKey>([
       'keys',
       'create',
       '--description',
@@ -139,7 +127,7 @@ describe('keys list, show, update', () => {
   });
 
   it('lists as a table with usage against the limit, and as the wire array', async () => {
-    const r = await admin.run(['keys', 'list'], { env: { COLUMNS: '300' } });
+    const r = await t.admin.run(['keys', 'list'], { env: { COLUMNS: '300' } });
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
     expect(header!.split(/\s{2,}/)).toEqual([
@@ -156,7 +144,7 @@ describe('keys list, show, update', () => {
     expect(row).toContain('0.00 / 4.20 USD (MONTH)');
     expect(row).toMatch(/ {2}never {2}/);
     expect(r.stdout).not.toMatch(SECRET);
-    const keys = await admin.json<ApiKey[]>(['keys', 'list']);
+    const keys = await t.admin.json<ApiKey[]>(['keys', 'list']);
     expect(keys.find((k) => k.id === id)).toMatchObject({
       description: 'listed',
       currentPeriodUsage: { usd: '0.0000' },
@@ -164,8 +152,8 @@ describe('keys list, show, update', () => {
   });
 
   it('fits the terminal width: columns are left out and descriptions cut', async () => {
-    await admin.json(['keys', 'create', '--description', 'a rather long description of forty chars']);
-    const r = await admin.run(['keys', 'list'], { env: { COLUMNS: '80' } });
+    await t.admin.json(['keys', 'create', '--description', 'a rather long description of forty chars']);
+    const r = await t.admin.run(['keys', 'list'], { env: { COLUMNS: '80' } });
     const lines = r.stdout.trimEnd().split('\n');
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(lines[0]).toContain('ID');
@@ -174,20 +162,20 @@ describe('keys list, show, update', () => {
   });
 
   it('pages: --limit shows one page and says so; --all walks every page with the iterator', async () => {
-    const all = await admin.json<ApiKey[]>(['keys', 'list']);
+    const all = await t.admin.json<ApiKey[]>(['keys', 'list']);
     expect(all.length).toBeGreaterThan(4);
-    const page = await admin.run(['keys', 'list', '--limit', '2', '--page', '2']);
+    const page = await t.admin.run(['keys', 'list', '--limit', '2', '--page', '2']);
     expect(page.stdout.trimEnd().split('\n')).toHaveLength(3);
     expect(page.stderr).toContain('--page 3 for more');
-    expect(await admin.json<ApiKey[]>(['keys', 'list', '--limit', '2', '--page', '2'])).toEqual(all.slice(2, 4));
-    expect((await admin.json<ApiKey[]>(['keys', 'list', '--all', '--limit', '2'])).map((k) => k.id)).toEqual(
+    expect(await t.admin.json<ApiKey[]>(['keys', 'list', '--limit', '2', '--page', '2'])).toEqual(all.slice(2, 4));
+    expect((await t.admin.json<ApiKey[]>(['keys', 'list', '--all', '--limit', '2'])).map((k) => k.id)).toEqual(
       all.map((k) => k.id),
     );
   });
 
   it('shows one key, dates in local time', async () => {
-    const key = await admin.json<ApiKey>(['keys', 'show', id]);
-    const r = await admin.run(['keys', 'show', id], { env: { TZ: 'America/New_York' } });
+    const key = await t.admin.json<ApiKey>(['keys', 'show', id]);
+    const r = await t.admin.run(['keys', 'show', id], { env: { TZ: 'America/New_York' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`ID\\s+${id}`));
     expect(r.stdout).toContain(`Secret ends in  ${key.last6Chars}`);
@@ -197,7 +185,7 @@ describe('keys list, show, update', () => {
   });
 
   it('updates any field and removes settings with --no-…', async () => {
-    const updated = await admin.json<ApiKey>([
+    const updated = await t.admin.json<ApiKey>([
       'keys',
       'update',
       id,
@@ -216,49 +204,49 @@ describe('keys list, show, update', () => {
       consumptionLimits: { usd: 4.2, diem: 7 },
       modelPrivacy: 'PRIVATE_TEXT',
     });
-    const r = await admin.run(['keys', 'update', id, '--no-expiry', '--no-usd-limit', '--period', 'LIFETIME']);
+    const r = await t.admin.run(['keys', 'update', id, '--no-expiry', '--no-usd-limit', '--period', 'LIFETIME']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Updated key ${id}.`);
     expect(r.stdout).toMatch(/Expires\s+never/);
-    expect(await admin.json<ApiKey>(['keys', 'show', id])).toMatchObject({
+    expect(await t.admin.json<ApiKey>(['keys', 'show', id])).toMatchObject({
       expiresAt: null,
       consumptionLimits: { usd: null, diem: 7 },
       limitPeriod: 'LIFETIME',
     });
-    expect((await admin.run(['keys', 'update', id])).code).toBe(2);
-    expect((await admin.run(['keys', 'update', id, '--usd', '1', '--no-usd-limit'])).code).toBe(2);
+    expect((await t.admin.run(['keys', 'update', id])).code).toBe(2);
+    expect((await t.admin.run(['keys', 'update', id, '--usd', '1', '--no-usd-limit'])).code).toBe(2);
   });
 });
 
 describe('keys revoke and rotate, end to end', () => {
   const inference = async (description: string) =>
-    admin.json<CreatedApiKey>(['keys', 'create', '--description', description]);
+    t.admin.json<CreatedApiKey>(['keys', 'create', '--description', description]);
   const works = async (secret: string) =>
-    (await new CliUser({ VENICE_API_KEY: secret, VENICE_BASE_URL: server.url }).run(['limits'])).code;
+    (await new CliUser({ VENICE_API_KEY: secret, VENICE_BASE_URL: t.server.url }).run(['limits'])).code;
 
   it('asks first: "n", or no answer at all, revokes nothing (exit 1); "y" revokes', async () => {
     const key = await inference('to revoke');
-    const no = await admin.run(['keys', 'revoke', key.id], { input: 'n\n' });
+    const no = await t.admin.run(['keys', 'revoke', key.id], { input: 'n\n' });
     expect(no.code).toBe(1);
     expect(no.stderr).toContain(`${key.id} ("to revoke", INFERENCE`);
     expect(no.stderr).toContain('Revoke? [y/N]');
     expect(no.stderr).toContain('Aborted: nothing changed.');
-    expect((await admin.run(['keys', 'revoke', key.id])).code).toBe(1);
+    expect((await t.admin.run(['keys', 'revoke', key.id])).code).toBe(1);
     expect(await works(key.apiKey)).toBe(0);
 
-    const yes = await admin.run(['keys', 'revoke', key.id], { input: 'y\n' });
+    const yes = await t.admin.run(['keys', 'revoke', key.id], { input: 'y\n' });
     expect(yes.code).toBe(0);
     expect(yes.stdout).toContain(`Revoked ${key.id}`);
     expect(await works(key.apiKey)).toBe(3);
-    expect((await admin.run(['keys', 'show', key.id])).code).toBe(4);
+    expect((await t.admin.run(['keys', 'show', key.id])).code).toBe(4);
   });
 
   it('revokes several ids with --yes, and an unknown id stops all before anything is revoked', async () => {
     const [a, b] = [await inference('a'), await inference('b')];
-    const typo = await admin.run(['keys', 'revoke', a.id, '00000000-0000-4000-8000-000000000000', '--yes']);
+    const typo = await t.admin.run(['keys', 'revoke', a.id, '00000000-0000-4000-8000-000000000000', '--yes']);
     expect(typo).toMatchObject({ code: 4, stderr: 'error: API key not found (HTTP 404)\n' });
     expect(await works(a.apiKey)).toBe(0);
-    const r = await admin.json<{ id: string; success: boolean }[]>(['keys', 'revoke', a.id, b.id, '--yes']);
+    const r = await t.admin.json<{ id: string; success: boolean }[]>(['keys', 'revoke', a.id, b.id, '--yes']);
     expect(r).toEqual([
       { id: a.id, success: true },
       { id: b.id, success: true },
@@ -268,7 +256,7 @@ describe('keys revoke and rotate, end to end', () => {
   });
 
   it('rotate: a key with the same settings, the old one revoked, the new secret shown once', async () => {
-    const old = await admin.json<CreatedApiKey>([
+    const old = await t.admin.json<CreatedApiKey>([
       'keys',
       'create',
       '--description',
@@ -280,14 +268,14 @@ describe('keys revoke and rotate, end to end', () => {
       '--privacy',
       'PRIVATE_ONLY',
     ]);
-    const r = await admin.run(['keys', 'rotate', old.id], { input: 'yes\n' });
+    const r = await t.admin.run(['keys', 'rotate', old.id], { input: 'yes\n' });
     expect(r.code).toBe(0);
     const secrets = r.stdout.match(SECRET)!;
     expect(secrets).toHaveLength(1);
     expect(r.stdout).toContain(`The old key ${old.id} is revoked.`);
     expect(await works(old.apiKey)).toBe(3);
     expect(await works(secrets[0]!)).toBe(0);
-    const successor = (await admin.json<ApiKey[]>(['keys', 'list'])).find(
+    const successor = (await t.admin.json<ApiKey[]>(['keys', 'list'])).find(
       (k) => k.last6Chars === secrets[0]!.slice(-6),
     )!;
     expect(successor).toMatchObject({
@@ -301,7 +289,7 @@ describe('keys revoke and rotate, end to end', () => {
   it('rotate --grace keeps the old key working until its new expiry', async () => {
     const old = await inference('graceful');
     const before = Date.now();
-    const r = await admin.json<{
+    const r = await t.admin.json<{
       created: CreatedApiKey;
       previous: { id: string; revoked: boolean; expiresAt: string };
     }>(['keys', 'rotate', old.id, '--grace', '1h', '--yes']);
@@ -311,13 +299,13 @@ describe('keys revoke and rotate, end to end', () => {
     expect(expiry).toBeLessThanOrEqual(Date.now() + 3_600_000);
     expect(await works(old.apiKey)).toBe(0);
     expect(await works(r.created.apiKey)).toBe(0);
-    expect((await admin.json<ApiKey>(['keys', 'show', old.id])).expiresAt).toBe(r.previous.expiresAt);
+    expect((await t.admin.json<ApiKey>(['keys', 'show', old.id])).expiresAt).toBe(r.previous.expiresAt);
   });
 
   it('rotating the key a profile logs in with moves the profile to the new key', async () => {
     const user = new CliUser();
-    const own = await admin.json<CreatedApiKey>(['keys', 'create', '--type', 'ADMIN', '--description', 'self']);
-    expect((await user.run(['login'], { input: `${server.url}\n${own.apiKey}\n` })).code).toBe(0);
+    const own = await t.admin.json<CreatedApiKey>(['keys', 'create', '--type', 'ADMIN', '--description', 'self']);
+    expect((await user.run(['login'], { input: `${t.server.url}\n${own.apiKey}\n` })).code).toBe(0);
     const r = await user.json<{ created: CreatedApiKey }>(['keys', 'rotate', own.id, '--yes']);
     expect(r.created.apiKey).not.toBe(own.apiKey);
     expect(JSON.parse(readFileSync(user.configFile, 'utf8')).profiles.default.apiKey).toBe(r.created.apiKey);

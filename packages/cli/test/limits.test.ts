@@ -1,29 +1,19 @@
 import type { BillingBalance, CreatedApiKey, RateLimits } from '@venice-keys/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliUser } from './support/cli.js';
-import { startServer, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CliUser } from './support/cli.js';
+import { useServer } from './support/fixture.js';
 
-let server: TestServer;
-let admin: CliUser;
-
+const t = useServer({ credit: '12.5' });
 beforeAll(async () => {
-  assertBuilt();
-  server = await startServer();
-  const { id, adminKey } = await server.newAccount({ credit: '12.5' });
-  await server.operator(['accounts', 'set-diem', id, '3']);
-  admin = new CliUser({ VENICE_API_KEY: adminKey, VENICE_BASE_URL: server.url });
-});
-afterAll(async () => {
-  admin?.dispose();
-  await server?.stop();
+  await t.server.operator(['accounts', 'set-diem', t.account.id, '3']);
 });
 
 describe('limits', () => {
   it('shows access, balances and every model limit with its headroom and reset, in local time', async () => {
-    const data = await admin.json<RateLimits>(['limits']);
+    const data = await t.admin.json<RateLimits>(['limits']);
     expect(data).toMatchObject({ accessPermitted: true, balances: { USD: 12.5, DIEM: 3 } });
     expect(data.rateLimits.length).toBeGreaterThan(0);
-    const r = await admin.run(['limits'], { env: { TZ: 'Asia/Tokyo', COLUMNS: '200' } });
+    const r = await t.admin.run(['limits'], { env: { TZ: 'Asia/Tokyo', COLUMNS: '200' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Access\s+permitted/);
     expect(r.stdout).toMatch(/Spendable\s+12\.50 USD, 3\.00 DIEM/);
@@ -33,7 +23,7 @@ describe('limits', () => {
     const model = data.rateLimits[0]!;
     const rpm = model.rateLimits.find((l) => l.type === 'RPM')!;
     expect(r.stdout).toMatch(new RegExp(`${model.apiModelId}\\s+RPM\\s+${rpm.amount.toLocaleString('en-US')}\\s+`));
-    const one = await admin.run(['limits', '--model', model.apiModelId!]);
+    const one = await t.admin.run(['limits', '--model', model.apiModelId!]);
     expect(
       one.stdout
         .trimEnd()
@@ -43,28 +33,28 @@ describe('limits', () => {
   });
 
   it('is about the calling key: a limited INFERENCE key sees its own headroom', async () => {
-    const key = await admin.json<CreatedApiKey>(['keys', 'create', '--description', 'capped', '--usd', '2']);
-    const own = new CliUser({ VENICE_API_KEY: key.apiKey, VENICE_BASE_URL: server.url });
+    const key = await t.admin.json<CreatedApiKey>(['keys', 'create', '--description', 'capped', '--usd', '2']);
+    const own = new CliUser({ VENICE_API_KEY: key.apiKey, VENICE_BASE_URL: t.server.url });
     expect(await own.json<RateLimits>(['limits'])).toMatchObject({ balances: { USD: 2 } });
     own.dispose();
   });
 
   it('limits log: the breach log, empty on a new account', async () => {
-    expect(await admin.json(['limits', 'log'])).toEqual({ object: 'list', data: [] });
-    const r = await admin.run(['limits', 'log']);
+    expect(await t.admin.json(['limits', 'log'])).toEqual({ object: 'list', data: [] });
+    const r = await t.admin.run(['limits', 'log']);
     expect(r).toMatchObject({ code: 0, stdout: 'No rate-limit breaches.\n' });
   });
 });
 
 describe('balance', () => {
   it('shows the balances as the wire sends them, and for people', async () => {
-    expect(await admin.json<BillingBalance>(['balance'])).toEqual({
+    expect(await t.admin.json<BillingBalance>(['balance'])).toEqual({
       canConsume: true,
       consumptionCurrency: 'DIEM',
       balances: { usd: 12.5, diem: 3 },
       diemEpochAllocation: 3,
     });
-    const r = await admin.run(['balance']);
+    const r = await t.admin.run(['balance']);
     expect(r.stdout).toBe(
       [
         'USD             12.50',
