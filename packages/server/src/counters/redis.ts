@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   type ConsumeResult,
   type LimitCounters,
@@ -9,6 +9,7 @@ import {
   type WindowState,
   windowStart,
 } from '../domain/ports/counters.js';
+import { resilientRedis, type Warn, whileReachable } from './redis-client.js';
 
 /**
  * All-or-nothing check-and-count of several windows in one round trip. KEYS are, per demand, its
@@ -59,9 +60,10 @@ export class RedisLimitCounters implements LimitCounters {
       const ttl = left + (d.sliding ? d.windowMs : 0) + 1_000;
       return [d.limit, d.cost, ttl, d.sliding ? previousWeight(now, d.windowMs) : 0];
     });
-    const [failed = 0, current = 0, previous = 0] = (await (
-      this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>
-    ).vkConsume?.(keys.length, ...keys, ...args)) as number[];
+    const script = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>).vkConsume;
+    const [failed = 0, current = 0, previous = 0] = await whileReachable(this.redis, async () =>
+      script ? script.call(this.redis, keys.length, ...keys, ...args) : [],
+    );
     if (failed === 0) return { ok: true };
     const d = demands[failed - 1] as WindowDemand;
     return { ok: false, failed: failed - 1, retryAfterMs: retryAfter(d, now, current, previous) };
@@ -69,7 +71,7 @@ export class RedisLimitCounters implements LimitCounters {
 
   async peek(refs: readonly WindowRef[], now: number): Promise<WindowState[]> {
     if (refs.length === 0) return [];
-    const values = await this.redis.mget(...refs.map((r) => this.keyOf(r, now)));
+    const values = await whileReachable(this.redis, () => this.redis.mget(...refs.map((r) => this.keyOf(r, now))));
     return refs.map((r, i) => ({
       used: Number(values[i] ?? 0),
       resetsAt: windowStart(now, r.windowMs) + r.windowMs,
@@ -81,8 +83,8 @@ export class RedisLimitCounters implements LimitCounters {
   }
 }
 
-export async function openRedisCounters(url: string, prefix?: string): Promise<RedisLimitCounters> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+export async function openRedisCounters(url: string, prefix?: string, warn?: Warn): Promise<RedisLimitCounters> {
+  const redis = resilientRedis(url, warn);
   await redis.connect();
   return new RedisLimitCounters(redis, prefix);
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { CompiledQuery, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { migrate } from './migrations.js';
-import { databaseUnavailable } from './unavailable.js';
+import { unavailableAs503 } from './unavailable.js';
 
 /**
  * SQLite through one connection. Kysely runs every query and transaction of a connection one at a
@@ -65,7 +65,7 @@ function withStatementCache(raw: BetterSqlite3.Database, max = 500): CachedState
   };
 }
 
-const BUSY = /^SQLITE_BUSY/;
+const isBusy = (e: unknown) => /^SQLITE_BUSY/.test((e as { code?: string }).code ?? '');
 
 /**
  * Write transactions take the write lock up front (`BEGIN IMMEDIATE`), so that a second writer
@@ -75,26 +75,11 @@ const BUSY = /^SQLITE_BUSY/;
 class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
-    const acquire = driver.acquireConnection.bind(driver);
     driver.beginTransaction = async (connection) => {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     };
-    driver.acquireConnection = async () => busyAsUnavailable(await acquire());
-    return driver;
+    return unavailableAs503(driver, isBusy);
   }
-}
-
-function busyAsUnavailable(connection: DatabaseConnection): DatabaseConnection {
-  return {
-    async executeQuery(query) {
-      try {
-        return await connection.executeQuery(query);
-      } catch (e) {
-        throw BUSY.test((e as { code?: string }).code ?? '') ? databaseUnavailable(e) : e;
-      }
-    },
-    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
-  };
 }
 
 export interface SqliteOptions {
