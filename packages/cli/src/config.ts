@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, EXIT } from './errors.js';
@@ -59,4 +59,13 @@ export function writeConfig(path: string, config: ConfigFile): void {
   // The mode of writeFileSync is masked by the umask and ignored for an existing file.
   chmodSync(temp, 0o600);
   renameSync(temp, path);
+}
+
+/** Whether others than the owner may read or write the file (it holds keys); false when there is none. */
+export function othersMayRead(path: string): boolean {
+  try {
+    return (statSync(path).mode & 0o077) !== 0;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_BASE_URL, VeniceClient } from '@venice-keys/sdk';
-import { configPath, DEFAULT_PROFILE, type Profile, readConfig } from './config.js';
+import { configPath, DEFAULT_PROFILE, othersMayRead, type Profile, readConfig } from './config.js';
 import { CliError, EXIT } from './errors.js';
 import { type OutStream, Printer } from './output/printer.js';
 import { Prompter } from './prompt.js';
@@ -124,7 +124,13 @@ export class Context {
   }
 
   get target(): Target {
-    this.#target ??= resolveTarget(this.io, this.opts, readConfig(this.configPath).profiles);
+    if (!this.#target) {
+      const { profiles } = readConfig(this.configPath);
+      if (Object.keys(profiles).length > 0 && othersMayRead(this.configPath)) {
+        this.out.warn(`${this.configPath} can be read by others: \`chmod 600\` it (the next login does)`);
+      }
+      this.#target = resolveTarget(this.io, this.opts, profiles);
+    }
     return this.#target;
   }
 

@@ -65,6 +65,8 @@ describe('login', () => {
     const other = { baseURL: 'https://api.venice.ai/api/v1', apiKey: 'VENICE_ADMIN_KEY_other' };
     writeFileSync(u.configFile, JSON.stringify({ profiles: { prod: other } }));
     chmodSync(u.configFile, 0o644);
+    const warned = await u.run(['whoami', '--profile', 'prod', '--base-url', 'http://127.0.0.1:1']);
+    expect(warned.stderr).toContain(`warning: ${u.configFile} can be read by others`);
     const r = await u.json<Record<string, string>>(['login', '--profile', 'local', '--base-url', server.url], {
       input: `${adminKey}\n`,
     });
