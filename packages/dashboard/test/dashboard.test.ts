@@ -231,7 +231,7 @@ describe('the dashboard in Chromium against the real server', () => {
   });
 
   it('revokes the key after a confirmation naming it, and the key vanishes', async () => {
-    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
     await row('dash e2e').waitFor();
     await page.getByRole('button', { name: `Revoke “dash e2e” (…${created!.secret.slice(-6)})` }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke this key?' });
@@ -241,23 +241,29 @@ describe('the dashboard in Chromium against the real server', () => {
     expect((await venice.apiKeys.list()).map((k) => k.description)).not.toContain('dash e2e');
   });
 
-  it('rotates a key: a new secret with the same settings, the old key revoked', async () => {
+  it('rotates a key from the list and from its page: a new secret, the same settings, the old key revoked', async () => {
     const old = await venice.apiKeys.create({
       apiKeyType: 'INFERENCE',
       description: 'to rotate',
       consumptionLimit: { usd: 7 },
     });
+    const rotatable = async () => (await venice.apiKeys.list()).filter((k) => k.description === 'to rotate');
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.getByRole('button', { name: `Rotate “to rotate” (…${old.apiKey.slice(-6)})` }).click();
-    await page.getByRole('dialog', { name: 'Rotate this key?' }).getByRole('button', { name: 'Rotate' }).click();
-    const secret = await page.getByLabel('Secret of the new key').inputValue();
-    expect(secret).not.toBe(old.apiKey);
-    await expect
-      .poll(async () => (await venice.apiKeys.list()).filter((k) => k.description === 'to rotate'))
-      .toEqual([
-        expect.objectContaining({ last6Chars: secret.slice(-6), consumptionLimits: { usd: 7, diem: null, vcu: null } }),
-      ]);
-    await page.getByRole('button', { name: 'I have stored it' }).click();
+    let last6 = old.apiKey.slice(-6);
+    for (const where of ['list', 'key page']) {
+      if (where === 'key page') await page.getByRole('link', { name: 'to rotate', exact: true }).click();
+      await page.getByRole('button', { name: `Rotate “to rotate” (…${last6})` }).click();
+      await page.getByRole('dialog', { name: 'Rotate this key?' }).getByRole('button', { name: 'Rotate' }).click();
+      const secret = await page.getByLabel('Secret of the new key').inputValue();
+      expect(secret.slice(-6), where).not.toBe(last6);
+      last6 = secret.slice(-6);
+      const settings = { last6Chars: last6, consumptionLimits: { usd: 7, diem: null, vcu: null } };
+      await expect.poll(rotatable).toEqual([expect.objectContaining(settings)]);
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+    }
+    // From a key's page, "stored" leads to the new key's page.
+    await page.getByRole('heading', { name: `to rotate …${last6}` }).waitFor();
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
   });
 
   it('passes axe on every page, fits 375 px without horizontal scroll, and saves screenshots', async () => {

@@ -9,6 +9,7 @@ import { ErrorNotice } from './error-notice.js';
 interface Props {
   apiKey: ApiKey;
   onRevoked(): void;
+  /** The new key of a rotation, once the old key is revoked (or the person gave up revoking it). */
   onRotated(created: CreatedApiKey): void;
 }
 
@@ -17,11 +18,14 @@ export function KeyActions({ apiKey, onRevoked, onRotated }: Props) {
   const session = useSession();
   const action = useAction();
   const [asking, setAsking] = useState<'revoke' | 'rotate' | undefined>(undefined);
-  const [halfRotated, setHalfRotated] = useState(false);
-  const close = () => {
+  // A rotation whose new key exists but whose old key is not revoked yet: retrying only revokes.
+  const [rotated, setRotated] = useState<CreatedApiKey | undefined>(undefined);
+  /** Closing always hands over a new key, so that its secret reaches the screen whatever happened after. */
+  const close = (fresh = rotated) => {
     setAsking(undefined);
-    setHalfRotated(false);
+    setRotated(undefined);
     action.clear();
+    if (fresh) onRotated(fresh);
   };
   const isSessionKey = apiKey.apiKeyType === 'ADMIN' && apiKey.last6Chars === session.last6;
 
@@ -33,19 +37,16 @@ export function KeyActions({ apiKey, onRevoked, onRotated }: Props) {
       else onRevoked();
     }
   };
-  // The new key exists, and is on screen, before the old one goes: a failed revoke never loses the new secret.
+  // The new key is made before the old one goes, so a failed revoke never leaves the person without a key.
   const rotate = async () => {
-    if (!halfRotated) {
-      const created = await action.run((c) => c.apiKeys.create(sameSettings(apiKey)));
-      if (!created) return;
-      if (isSessionKey) session.switchKey(created.apiKey);
-      setHalfRotated(true);
-      onRotated(created);
+    let fresh = rotated;
+    if (!fresh) {
+      fresh = await action.run((c) => c.apiKeys.create(sameSettings(apiKey)));
+      if (!fresh) return;
+      if (isSessionKey) session.switchKey(fresh.apiKey);
+      setRotated(fresh);
     }
-    if (await action.run((c) => c.apiKeys.delete(apiKey.id))) {
-      close();
-      onRevoked();
-    }
+    if (await action.run((c) => c.apiKeys.delete(apiKey.id))) close(fresh);
   };
 
   return (
@@ -62,14 +63,16 @@ export function KeyActions({ apiKey, onRevoked, onRotated }: Props) {
           confirmLabel={asking === 'revoke' ? 'Revoke' : 'Rotate'}
           busy={action.busy}
           onConfirm={asking === 'revoke' ? revoke : rotate}
-          onCancel={close}
+          onCancel={() => close()}
         >
           <p>
             {asking === 'revoke'
               ? `Revoke ${keyName(apiKey)}? Every request made with it fails from now on. This cannot be undone.`
               : `Rotate ${keyName(apiKey)}? A new key with the same settings is created and shown once, then this key is revoked.`}
           </p>
-          {halfRotated && action.error !== undefined && <p>The new key was created; revoking the old one failed:</p>}
+          {rotated && action.error !== undefined && (
+            <p>The new key was created (it is shown when you close this); revoking the old one failed:</p>
+          )}
           <ErrorNotice error={action.error} />
         </ConfirmDialog>
       )}

@@ -37,7 +37,7 @@ export function KeyPage({ id }: { id: string }) {
           apiKey={key.data}
           onSaved={key.reload}
           onRevoked={() => {
-            if (!rotated) location.hash = hrefOf({ page: 'keys' });
+            location.hash = hrefOf({ page: 'keys' });
           }}
           onRotated={setRotated}
         />

@@ -115,7 +115,15 @@ export function KeysPage() {
           </thead>
           <tbody>
             {shown.map((key) => (
-              <KeyRow key={key.id} apiKey={key} onChanged={keys.reload} onRotated={setCreated} />
+              <KeyRow
+                key={key.id}
+                apiKey={key}
+                onChanged={keys.reload}
+                onRotated={(fresh) => {
+                  setCreated(fresh);
+                  keys.reload();
+                }}
+              />
             ))}
           </tbody>
         </table>
