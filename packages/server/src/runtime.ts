@@ -28,6 +28,8 @@ export interface Runtime {
   store: Store;
   counters: LimitCounters;
   serverSecret: Uint8Array;
+  /** The gateway's holds and windows: the one instance admission counts in and every read looks at. */
+  reservations: Reservations;
   services: Services;
   /** Closes the counters and the store. */
   close(): Promise<void>;
@@ -39,14 +41,19 @@ export interface RuntimeParts {
   counters: LimitCounters;
   clock: Clock;
   serverSecret: Uint8Array;
+  /** Default: this process's memory (tests without a gateway of their own). */
+  reservations?: Reservations;
+  metrics?: Metrics;
 }
 
 /** The services over already opened adapters (tests bring their own store, counters and clock). */
 export function buildRuntime(parts: RuntimeParts): Runtime {
   const { config, store, counters, clock, serverSecret } = parts;
+  const reservations = parts.reservations ?? new MemoryReservations();
   return {
     ...parts,
-    services: createServices(config, store, counters, clock, serverSecret),
+    reservations,
+    services: createServices(config, store, counters, clock, serverSecret, parts.metrics ?? NO_METRICS, reservations),
     async close() {
       await counters.close();
       await store.close();
@@ -59,7 +66,6 @@ export interface OpenedRuntime extends Runtime {
   database: DatabaseLocation;
   /** Where the server secret came from: VENICE_KEYS_SECRET, or the path of its file. */
   secretSource: string;
-  reservations: Reservations;
   /** Admission and settlement of inference requests. */
   gateway: GatewayService;
   metrics: Metrics;
@@ -79,6 +85,26 @@ const SILENT: GatewayLog = { warn() {}, error() {} };
 
 /** A balance header shows whole hundredths of a cent at most: never more than admission would allow. */
 const balanceText = (micros: bigint) => formatMicros(micros - (micros % 100n), 4);
+
+/** The gateway as every process builds it (tests and benches too), over the runtime's reservations. */
+export function buildGateway(parts: {
+  config: Config;
+  store: Store;
+  reservations: Reservations;
+  clock: Clock;
+  metrics?: Metrics;
+  log?: GatewayLog | undefined;
+}): GatewayService {
+  const { config, store, reservations, clock } = parts;
+  return new GatewayService(
+    reservations,
+    store.ledger,
+    store,
+    clock,
+    { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText, metrics: parts.metrics ?? NO_METRICS },
+    parts.log ?? SILENT,
+  );
+}
 
 /** The counters and reservations every instance shares: Redis when configured, else this process's memory. */
 async function openShared(redisUrl: string | undefined, opened: Array<{ close(): Promise<void> }>) {
@@ -114,15 +140,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const { secret, source } = await resolveServerSecret(config.secret, database, store);
     const { counters, reservations } = await openShared(config.redisUrl, opened);
     const clock = options.clock ?? systemClock;
-    const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret });
-    const gateway = new GatewayService(
-      reservations,
-      store.ledger,
-      store,
-      clock,
-      { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText },
-      options.log ?? SILENT,
-    );
+    const metrics = options.metrics ?? NO_METRICS;
+    const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret, reservations, metrics });
+    const gateway = buildGateway({ config, store, reservations, clock, metrics, log: options.log });
     const stopSweeper = options.serving === false ? () => {} : gateway.startSweeper();
     return {
       ...runtime,
@@ -130,7 +150,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       secretSource: source,
       reservations,
       gateway,
-      metrics: options.metrics ?? NO_METRICS,
+      metrics,
       async close() {
         stopSweeper();
         // Settlements already submitted become durable before the store closes.

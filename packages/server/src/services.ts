@@ -1,9 +1,11 @@
 import type { Config } from './config.js';
+import { MemoryReservations } from './counters/reservations-memory.js';
 import { AccountService } from './domain/accounts.js';
 import type { Clock } from './domain/clock.js';
 import { KeyService } from './domain/keys.js';
 import type { LimitCounters } from './domain/ports/counters.js';
 import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
+import type { Reservations } from './domain/ports/reservations.js';
 import { RateLimitService } from './domain/rate-limits.js';
 import { createUsageServices, type UsageServices } from './domain/usage/services.js';
 import { Web3KeyService } from './domain/web3-keys.js';
@@ -26,6 +28,8 @@ export function createServices(
   clock: Clock,
   serverSecret: Uint8Array,
   metrics: Metrics = NO_METRICS,
+  /** The gateway's reservations: the same instance its GatewayService uses, so reads see requests in flight. */
+  reservations: Reservations = new MemoryReservations(),
 ): Services {
   const keys = new KeyService(
     store,
@@ -34,7 +38,7 @@ export function createServices(
     serverSecret,
     metrics,
   );
-  const accounts = new AccountService(store, clock, config.accounts, config.tiers);
+  const accounts = new AccountService(store, clock, config.accounts, config.tiers, reservations);
   const web3 = new Web3KeyService({
     keys,
     accounts,
@@ -52,5 +56,11 @@ export function createServices(
     catalog: config.models,
     retentionDays: config.usage.retentionDays,
   });
-  return { keys, accounts, rateLimits: new RateLimitService(accounts, counters, config.models, clock), web3, usage };
+  return {
+    keys,
+    accounts,
+    rateLimits: new RateLimitService(accounts, reservations, config.models, clock),
+    web3,
+    usage,
+  };
 }

@@ -192,8 +192,12 @@ export class MemoryReservations implements Reservations {
   }
 
   async peekSpendable(accountId: string, keyId: string, money: MoneyAsk): Promise<Spendable | null> {
-    const found = this.stateOf(accountId, keyId, money);
-    return found.state ? spendableOf(money, found.state) : null;
+    const usdAvailable = this.usd.get(accountId);
+    const diemUsedOnDay = this.diem.get(`${accountId}:${money.day}`);
+    const keyUsed = this.keys.get(`${accountId}:${keyId}:${money.keyPeriodStart}`);
+    if (usdAvailable === undefined || diemUsedOnDay === undefined) return null;
+    if (keyUsed === undefined && (money.keyLimitUsd !== null || money.keyLimitDiem !== null)) return null;
+    return spendableOf(money, { usdAvailable, diemUsedOnDay, keyUsed: keyUsed ?? { usd: 0n, diem: 0n } });
   }
 
   async adjustUsd(accountId: string, delta: bigint): Promise<void> {

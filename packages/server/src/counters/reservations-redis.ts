@@ -276,11 +276,13 @@ export class RedisReservations implements Reservations {
       if (error) throw error;
       return value;
     }) as [string | null, string | null, (string | null)[]];
-    if (usd === null || diem === null || key[0] === null || key[0] === undefined) return null;
+    if (usd === null || diem === null) return null;
+    const [keyUsd, keyDiem] = key;
+    if ((keyUsd ?? null) === null && (money.keyLimitUsd !== null || money.keyLimitDiem !== null)) return null;
     return spendableOf(money, {
       usdAvailable: BigInt(usd),
       diemUsedOnDay: BigInt(diem),
-      keyUsed: { usd: BigInt(key[0]), diem: BigInt(key[1] ?? 0) },
+      keyUsed: { usd: BigInt(keyUsd ?? 0), diem: BigInt(keyDiem ?? 0) },
     });
   }
 

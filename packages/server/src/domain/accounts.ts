@@ -1,11 +1,13 @@
 import type { TierLimits } from './catalog.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
+import { moneyAsk } from './gateway/windows.js';
 import type { Account, ApiKeyRecord } from './model.js';
 import { isActive } from './model.js';
 import { maxBig, minBig } from './money.js';
 import type { AccountStore } from './ports/accounts.js';
 import type { BreachStore } from './ports/breaches.js';
+import type { Reservations, Spendable } from './ports/reservations.js';
 import type { UsageStore } from './ports/usage.js';
 import { newId } from './secrets.js';
 import { dayOf, periodStartDay } from './time.js';
@@ -34,6 +36,8 @@ export class AccountService {
     private readonly clock: Clock,
     private readonly defaults: AccountDefaults,
     private readonly tiers: Record<string, TierLimits>,
+    /** The gateway's holds: reads count requests in flight as spent, as admission does. */
+    private readonly reservations: Reservations,
   ) {}
 
   newAccount(walletAddress: string | null = null): Account {
@@ -66,7 +70,10 @@ export class AccountService {
 
   async creditUsd(id: string, micros: bigint): Promise<Account> {
     if (micros <= 0n) throw new AppError('BAD_REQUEST', 'Credit must be positive');
-    return (await this.store.creditUsd(id, micros)) ?? (await this.get(id));
+    const account = (await this.store.creditUsd(id, micros)) ?? (await this.get(id));
+    // The mirror of the balance, if built, learns the credit; it is never rebuilt over holds in flight.
+    await this.reservations.adjustUsd(id, micros);
+    return account;
   }
 
   async setTier(id: string, tier: string): Promise<Account> {
@@ -81,8 +88,14 @@ export class AccountService {
   }
 
   async balances(account: Account): Promise<Balances> {
-    const spent = await this.store.accountSpend(account.id, dayOf(this.clock.now()));
-    return { usd: maxBig(account.usdBalance, 0n), diem: maxBig(account.diemEpochAllocation - spent.diem, 0n) };
+    const now = this.clock.now();
+    const spent = await this.store.accountSpend(account.id, dayOf(now));
+    const settled = { usd: maxBig(account.usdBalance, 0n), diem: maxBig(account.diemEpochAllocation - spent.diem, 0n) };
+    const noKeyLimits = { limitPeriod: 'EPOCH' as const, limitUsd: null, limitDiem: null };
+    return withHolds(
+      settled,
+      await this.reservations.peekSpendable(account.id, '', moneyAsk(noKeyLimits, account, 0n, now)),
+    );
   }
 
   async billing(account: Account): Promise<{ balances: Balances; canConsume: boolean; currency: ConsumptionCurrency }> {
@@ -111,6 +124,18 @@ export class AccountService {
       if (key.limitUsd !== null) usd = minBig(usd, maxBig(key.limitUsd - (spend?.usd ?? 0n), 0n));
       if (key.limitDiem !== null) diem = minBig(diem, maxBig(key.limitDiem - (spend?.diem ?? 0n), 0n));
     }
+    ({ usd, diem } = withHolds(
+      { usd, diem },
+      await this.reservations.peekSpendable(account.id, key.id, moneyAsk(key, account, 0n, now)),
+    ));
     return { usd, diem, accessPermitted: isActive(key, now) && (usd > 0n || diem > 0n) };
   }
+}
+
+/**
+ * The settled figures, lowered by what requests in flight hold (the live mirror, when built), so that no
+ * read claims more is spendable than admission would allow.
+ */
+function withHolds(settled: Balances, live: Spendable | null): Balances {
+  return live ? { usd: minBig(settled.usd, live.usd), diem: minBig(settled.diem, live.diem) } : settled;
 }

@@ -2,18 +2,11 @@ import type { AccountService } from './accounts.js';
 import type { KeyWithAccount } from './auth-cache.js';
 import type { CatalogModel } from './catalog.js';
 import type { Clock } from './clock.js';
-import type { LimitCounters, WindowRef } from './ports/counters.js';
-import { DAY_MS, MINUTE_MS, nextEpochBegins } from './time.js';
+import { MODEL_LIMIT_TYPES, type ModelLimitType, modelWindows } from './gateway/windows.js';
+import type { Reservations } from './ports/reservations.js';
+import { nextEpochBegins } from './time.js';
 
-export const MODEL_LIMIT_TYPES = ['RPM', 'RPD', 'TPM'] as const;
-export type ModelLimitType = (typeof MODEL_LIMIT_TYPES)[number];
-
-export const WINDOW_MS: Record<ModelLimitType, number> = { RPM: MINUTE_MS, RPD: DAY_MS, TPM: MINUTE_MS };
-
-/** The counter behind an account's per-model limit: shared by the gateway (writes) and this view (reads). */
-export function modelWindow(accountId: string, modelId: string, type: ModelLimitType): WindowRef {
-  return { key: `rl:${accountId}:${modelId}:${type}`, windowMs: WINDOW_MS[type] };
-}
+export type { ModelLimitType };
 
 export interface ModelLimitState {
   type: ModelLimitType;
@@ -23,36 +16,31 @@ export interface ModelLimitState {
   resetsAt: number;
 }
 
-/** Per model of the catalog: the tier's limits and the live counters of the caller's account. */
+/** Per model of the catalog: the tier's limits and the live windows of the caller's account (the gateway's own). */
 export async function accountModelLimits(
-  counters: LimitCounters,
+  reservations: Reservations,
   models: readonly CatalogModel[],
   tier: string,
   accountId: string,
   now: number,
 ): Promise<{ modelId: string; limits: ModelLimitState[] }[]> {
   // Video models are not rate limited per request (Venice lists them with an empty list).
-  const limited = (m: CatalogModel) => m.type !== 'video' && m.rateLimits[tier] !== undefined;
-  const refs = models.filter(limited).flatMap((m) => MODEL_LIMIT_TYPES.map((t) => modelWindow(accountId, m.id, t)));
-  const states = await counters.peek(refs, now);
+  const windowsOf = (m: CatalogModel) => (m.type === 'video' ? [] : modelWindows(m, tier, 0));
+  const states = await reservations.peekWindows(accountId, models.flatMap(windowsOf), now);
   let next = 0;
-  return models.map((m) => {
-    if (!limited(m)) return { modelId: m.id, limits: [] };
-    const amounts = m.rateLimits[tier] as Record<ModelLimitType, number>;
-    return {
-      modelId: m.id,
-      limits: MODEL_LIMIT_TYPES.map((type) => {
-        const s = states[next++] as { used: number; resetsAt: number };
-        return {
-          type,
-          amount: amounts[type],
-          used: s.used,
-          remaining: Math.max(0, amounts[type] - s.used),
-          resetsAt: s.resetsAt,
-        };
-      }),
-    };
-  });
+  return models.map((m) => ({
+    modelId: m.id,
+    limits: windowsOf(m).map((w, i) => {
+      const s = states[next++] as { used: number; resetsAt: number };
+      return {
+        type: MODEL_LIMIT_TYPES[i] as ModelLimitType,
+        amount: w.limit,
+        used: s.used,
+        remaining: Math.max(0, w.limit - s.used),
+        resetsAt: s.resetsAt,
+      };
+    }),
+  }));
 }
 
 /** What `/api_keys/rate_limits` shows the caller: access, balances it may spend, and every model's live limits. */
@@ -69,7 +57,7 @@ export interface RateLimitsView {
 export class RateLimitService {
   constructor(
     private readonly accounts: AccountService,
-    private readonly counters: LimitCounters,
+    private readonly reservations: Reservations,
     private readonly models: readonly CatalogModel[],
     private readonly clock: Clock,
   ) {}
@@ -85,7 +73,7 @@ export class RateLimitService {
       balances: { usd: spendable.usd, diem: spendable.diem },
       keyExpiresAt: caller.key.expiresAt,
       nextEpochBegins: nextEpochBegins(now),
-      models: await accountModelLimits(this.counters, this.models, account.tier, account.id, now),
+      models: await accountModelLimits(this.reservations, this.models, account.tier, account.id, now),
     };
   }
 }

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import { AppError } from '../../src/domain/errors.js';
+import { moneyAsk } from '../../src/domain/gateway/windows.js';
 import { KEY_DEFAULTS, withKeyDefaults } from '../../src/domain/keys.js';
 import { MINUTE_MS } from '../../src/domain/time.js';
 import { buildRuntime, type Runtime } from '../../src/runtime.js';
@@ -163,10 +164,24 @@ describe('spendable balances and windows', () => {
     const { keys, rateLimits } = runtime.services;
     const id = await account();
     const k = await keys.create(id, input());
-    await runtime.counters.consume(
-      [{ key: `rl:${id}:qwen3-4b:RPM`, windowMs: MINUTE_MS, limit: 500, cost: 7 }],
-      clock.now(),
-    );
+    // Seven requests counted in the RPM window, as admission counts them (the view reads the gateway's windows).
+    const rpm = { name: 'qwen3-4b:RPM', windowMs: MINUTE_MS, limit: 500, cost: 7 };
+    const money = moneyAsk(k.key, await runtime.services.accounts.get(id), 0n, clock.now());
+    const ask = {
+      id: 'r',
+      accountId: id,
+      keyId: k.key.id,
+      windows: [rpm],
+      money,
+      now: clock.now(),
+      deadline: clock.now(),
+      meta: '',
+    };
+    const cold = await runtime.reservations.reserve(ask);
+    const generation = cold.ok || cold.reason !== 'missing' ? 0 : cold.generation;
+    const nothing = { usdBalance: 0n, diemSpentOnDay: 0n, keySpent: { usd: 0n, diem: 0n } };
+    await runtime.reservations.initMirrors(id, k.key.id, money, generation, nothing, clock.now());
+    expect((await runtime.reservations.reserve(ask)).ok).toBe(true);
     const view = await rateLimits.view(await keys.authenticate(k.secret));
     const qwen = view.models.find((m) => m.modelId === 'qwen3-4b');
     expect(qwen?.limits[0]).toEqual({

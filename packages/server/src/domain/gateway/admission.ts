@@ -6,7 +6,6 @@ import type { UsageLedger } from '../ports/ledger.js';
 import { type DenialReason, type Metrics, NO_METRICS } from '../ports/metrics.js';
 import type {
   ErrorBudget,
-  MoneyAsk,
   Reservations,
   ReserveOutcome,
   ReserveRequest,
@@ -15,12 +14,12 @@ import type {
   WindowState,
 } from '../ports/reservations.js';
 import { newId } from '../secrets.js';
-import { DAY_MS, dayOf, MINUTE_MS, periodStartDay } from '../time.js';
 import { chargeOf } from './hold.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { describe, type GatewayLog } from './log.js';
 import { costOfUsage } from './pricing.js';
 import { type ReservationMeta, Settler, type SettleUsage } from './settlement.js';
+import { modelWindows, moneyAsk } from './windows.js';
 
 export interface InferenceDemand {
   key: ApiKeyRecord;
@@ -79,8 +78,6 @@ const MESSAGES = {
     'The rate-limit and balance service is unavailable; money-bearing requests are refused until it is back.',
 };
 
-const WINDOW_MS: Record<'RPM' | 'RPD' | 'TPM', number> = { RPM: MINUTE_MS, RPD: DAY_MS, TPM: MINUTE_MS };
-
 /** The 403 a key's `modelPrivacy` gives this model, if any (also filters `/models`). */
 export function privacyRefusal(key: ApiKeyRecord, model: CatalogModel): AppError | undefined {
   if (model.privacy !== 'anonymous') return undefined;
@@ -93,26 +90,6 @@ export function privacyRefusal(key: ApiKeyRecord, model: CatalogModel): AppError
     `This API key is set to '${key.modelPrivacy}', but \`${model.id}\` is an Anonymous model. Choose a Private, TEE, or E2EE model, or change the model privacy setting of this API key.`,
     { body: { code: 'MODEL_PRIVACY_RESTRICTED' } },
   );
-}
-
-/** The key's money position for the current instant: which period, which day, which limits. */
-export function moneyAsk(key: ApiKeyRecord, account: Account, amount: bigint, now: number): MoneyAsk {
-  const start = periodStartDay(key.limitPeriod, now);
-  let endsAt: number | null = null;
-  if (key.limitPeriod === 'EPOCH') endsAt = (start + 1) * DAY_MS;
-  if (key.limitPeriod === 'MONTH') {
-    const d = new Date(start * DAY_MS);
-    endsAt = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  }
-  return {
-    amount,
-    day: dayOf(now),
-    diemAllocation: account.diemEpochAllocation,
-    keyPeriodStart: start,
-    keyPeriodEndsAt: endsAt,
-    keyLimitUsd: key.limitUsd,
-    keyLimitDiem: key.limitDiem,
-  };
 }
 
 /**
@@ -151,20 +128,11 @@ export class GatewayService {
       throw this.denied('privacy', refusal);
     }
     const limits = d.model.rateLimits[d.account.tier];
-    const windows: WindowAsk[] = [];
-    if (limits) {
-      windows.push({ name: `${d.model.id}:RPM`, windowMs: WINDOW_MS.RPM, limit: limits.RPM, cost: 1 });
-      windows.push({ name: `${d.model.id}:RPD`, windowMs: WINDOW_MS.RPD, limit: limits.RPD, cost: 1 });
-      // A request that could fit is never refused on an estimate above the limit: its cost is clamped.
-      const tokens = Math.min(d.promptTokensEstimate + d.outputTokensUpper, limits.TPM);
-      const tooLarge = d.promptTokensEstimate > limits.TPM;
-      windows.push({
-        name: `${d.model.id}:TPM`,
-        windowMs: WINDOW_MS.TPM,
-        limit: limits.TPM,
-        cost: tooLarge ? limits.TPM + 1 : tokens,
-      });
-    }
+    // A request that could fit is never refused on an estimate above the limit: its TPM cost is clamped;
+    // one whose prompt alone passes the whole limit costs more than the limit, so the window refuses it.
+    const tpm = limits?.TPM ?? 0;
+    const tokens = d.promptTokensEstimate > tpm ? tpm + 1 : Math.min(d.promptTokensEstimate + d.outputTokensUpper, tpm);
+    const windows = modelWindows(d.model, d.account.tier, tokens);
     const prices = d.model.pricing;
     const amount = costOfUsage(prices, { promptTokens: d.promptTokensUpper, completionTokens: d.outputTokensUpper });
     const money = moneyAsk(d.key, d.account, amount, now);

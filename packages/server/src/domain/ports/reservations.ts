@@ -143,7 +143,10 @@ export interface Reservations {
   blockedUntil(accountId: string, keyId: string, now: number): Promise<number | null>;
   /** The current windows (nothing counted). */
   peekWindows(accountId: string, windows: readonly WindowAsk[], now: number): Promise<WindowState[]>;
-  /** What the key could spend now, in-flight reservations counted as spent; null when a mirror is missing. */
+  /**
+   * What the key could spend now, in-flight reservations counted as spent (a read never claims more than
+   * admission would allow). Null when a mirror it needs is not built yet (the database then knows all).
+   */
   peekSpendable(accountId: string, keyId: string, money: MoneyAsk): Promise<Spendable | null>;
   /** An operator credit or debit: applied to the USD mirror when it exists, never creating or deleting it. */
   adjustUsd(accountId: string, delta: bigint): Promise<void>;

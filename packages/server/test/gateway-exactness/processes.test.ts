@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisReachable } from '../support/reservations.js';
+import { postgresFactory, serviceAvailable } from '../support/stores.js';
+import { BODY, type Cluster, COST, eventually, startCluster } from './cluster.js';
+
+const INSTANCES = 3;
+const CONCURRENT = 1_000;
+const available = (await postgresFactory.available()) && (await serviceAvailable('Redis', redisReachable));
+
+/**
+ * A 402 is a 4xx: past 50 of them within 30 s the key's error budget answers 429 instead (WIRE.md's
+ * first admission step), so a storm of refusals ends in both.
+ */
+const BUDGET_MESSAGE =
+  'Too many failed attempts (> 50) resulting in a non-success status code. Please wait 30 seconds and try again.';
+const refusedAs402Or429 = (statuses: Map<number, number>) => (statuses.get(402) ?? 0) + (statuses.get(429) ?? 0);
+
+/** Waits, if need be, so that a storm starts early in a UTC minute and stays inside one RPM/TPM window. */
+async function earlyInAMinute(): Promise<void> {
+  const into = Date.now() % 60_000;
+  if (into > 30_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50));
+}
+
+/** Fires `count` requests at once, round robin over the servers; tallies the statuses. */
+async function storm(cluster: Cluster, secret: string, count: number, body?: Record<string, unknown>) {
+  const statuses = new Map<number, number>();
+  const messages = new Set<string>();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await cluster.chat(i, secret, body);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const text = await res.text();
+      if (res.status !== 200) messages.add((JSON.parse(text) as { error: string }).error);
+    }),
+  );
+  return { statuses, messages };
+}
+
+/**
+ * Three real server processes on one PostgreSQL schema and one Redis (a redis-server of this test's own),
+ * driven over HTTP against the test upstream: the no-overspend contract as clients see it.
+ */
+describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreSQL + Redis', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(INSTANCES);
+  }, 180_000);
+  afterAll(async () => cluster?.stop(), 30_000);
+
+  it('a key whose USD limit fits exactly 50 requests: exactly 50 answered 200, the ledger sums to the limit', async () => {
+    const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: 50n * COST });
+    const { statuses, messages } = await storm(cluster, secret, CONCURRENT);
+    expect(statuses.get(200)).toBe(50);
+    expect(refusedAs402Or429(statuses)).toBe(CONCURRENT - 50);
+    expect([...messages].sort()).toEqual([
+      'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.',
+      BUDGET_MESSAGE,
+    ]);
+    await eventually('every reservation settled', async () => (await cluster.held(accountId)) === 0);
+    await eventually(
+      'the ledger reaches the limit',
+      async () => (await cluster.totals(accountId)).ledgerUsd === 50n * COST,
+    );
+    expect(await cluster.totals(accountId)).toEqual({
+      ledgerUsd: 50n * COST,
+      ledgerDiem: 0n,
+      dailyUsd: 50n * COST,
+      balance: 1_000_000_000n - 50n * COST,
+    });
+    console.log(`exactness (key limit): ${CONCURRENT} concurrent, 200 × 50, ledger ${50n * COST} = limit`);
+  }, 60_000);
+
+  it('an account balance that fits exactly 50 requests: exactly 50 answered 200, the balance ends at zero', async () => {
+    const { accountId, secret } = await cluster.key(50n * COST);
+    const { statuses, messages } = await storm(cluster, secret, CONCURRENT);
+    expect(statuses.get(200)).toBe(50);
+    expect(refusedAs402Or429(statuses)).toBe(CONCURRENT - 50);
+    expect([...messages].sort()).toEqual(['Insufficient USD or Diem balance to complete request.', BUDGET_MESSAGE]);
+    await eventually('the balance is spent', async () => (await cluster.totals(accountId)).balance === 0n);
+    expect(await cluster.totals(accountId)).toMatchObject({ ledgerUsd: 50n * COST, dailyUsd: 50n * COST });
+  }, 60_000);
+
+  it('RPM 100: exactly 100 answered 200 in the window, the others 429 with Retry-After', async () => {
+    const { secret } = await cluster.key(1_000_000_000n);
+    await earlyInAMinute();
+    const { statuses, messages } = await storm(cluster, secret, CONCURRENT, { ...BODY, model: 'rpm-100' });
+    expect(statuses).toEqual(
+      new Map([
+        [200, 100],
+        [429, 900],
+      ]),
+    );
+    expect([...messages]).toEqual(['Rate limit exceeded']);
+  }, 120_000);
+
+  it('requests refused by TPM leave RPM untouched', async () => {
+    const { secret } = await cluster.key(1_000_000_000n);
+    const body = { ...BODY, model: 'tpm-small' };
+    await earlyInAMinute();
+    const { statuses } = await storm(cluster, secret, 200, body);
+    const admitted = statuses.get(200) ?? 0;
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted + (statuses.get(429) ?? 0)).toBe(200);
+    const view = await fetch(`${cluster.servers[1]?.base}/api_keys/rate_limits`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    const limits = (
+      (await view.json()) as {
+        data: { rateLimits: { apiModelId: string; rateLimits: { type: string; used: number }[] }[] };
+      }
+    ).data.rateLimits.find((m) => m.apiModelId === 'tpm-small');
+    const rpm = limits?.rateLimits.find((l) => l.type === 'RPM');
+    expect(rpm?.used).toBe(admitted);
+  }, 120_000);
+
+  it('streams and client disconnects in the mix leave no reservation unsettled and never pass the limit', async () => {
+    const limit = 50n * COST;
+    const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: limit });
+    const kinds = { json: 0, stream: 0, cut: 0 };
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const kind = (['json', 'stream', 'cut'] as const)[i % 3] as 'json' | 'stream' | 'cut';
+        const controller = new AbortController();
+        const body =
+          kind === 'json' ? BODY : { ...BODY, stream: true, ...(kind === 'cut' ? { mock: 'chunkDelay=30' } : {}) };
+        const server = cluster.servers[i % INSTANCES];
+        const res = await fetch(`${server?.base}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: controller.signal,
+        });
+        if (res.status !== 200) return void (await res.text());
+        kinds[kind]++;
+        if (kind !== 'cut') return void (await res.text());
+        // Read the first chunk, then go away mid-stream.
+        const reader = res.body?.getReader();
+        await reader?.read();
+        controller.abort();
+        await reader?.cancel().catch(() => {});
+      }),
+    );
+    expect(kinds.json + kinds.stream + kinds.cut).toBeGreaterThanOrEqual(50);
+    expect(kinds.cut).toBeGreaterThan(0);
+    await eventually('every reservation settled or released', async () => (await cluster.held(accountId)) === 0);
+    const totals = await cluster.totals(accountId);
+    expect(totals.ledgerUsd).toBeLessThanOrEqual(limit);
+    expect(totals.dailyUsd).toBe(totals.ledgerUsd);
+    expect(totals.balance).toBe(1_000_000_000n - totals.ledgerUsd);
+    console.log(
+      `exactness (mix): ${kinds.json} JSON, ${kinds.stream} streams, ${kinds.cut} cut streams admitted; ledger ${totals.ledgerUsd} ≤ ${limit}`,
+    );
+  }, 60_000);
+
+  it('Redis killed mid-load: 503 while it is down, no overspend, admissions resume once it is back', async () => {
+    const limit = 300n * COST;
+    const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: limit });
+    const seen = new Map<number, number>();
+    let phase: 'before' | 'down' | 'after' = 'before';
+    const during = { down: 0, after200: 0 };
+    let stop = false;
+    let sent = 0;
+    const worker = async () => {
+      while (!stop) {
+        const res = await cluster.chat(sent++, secret);
+        await res.text();
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        if (phase === 'down' && res.status === 503) during.down++;
+        if (phase === 'after' && res.status === 200) during.after200++;
+        if (phase === 'after' && res.status === 402) stop = true;
+      }
+    };
+    const workers = Array.from({ length: 24 }, worker);
+    await eventually('some requests answered before the kill', async () => (seen.get(200) ?? 0) >= 60);
+    await cluster.redis.kill();
+    phase = 'down';
+    await eventually('503s while Redis is down', async () => during.down >= 50);
+    await cluster.redis.restart();
+    phase = 'after';
+    await Promise.all(workers);
+    expect([...seen.keys()].sort()).toEqual([200, 402, 503]);
+    expect(during.after200).toBeGreaterThan(0);
+    await eventually('every reservation settled', async () => (await cluster.held(accountId)) === 0);
+    const totals = await cluster.totals(accountId);
+    expect(totals.ledgerUsd).toBeLessThanOrEqual(limit);
+    expect(totals.dailyUsd).toBe(totals.ledgerUsd);
+    console.log(
+      `exactness (Redis killed): ${seen.get(200)} × 200, ${seen.get(503)} × 503, ${seen.get(402)} × 402; ledger ${totals.ledgerUsd} of limit ${limit}`,
+    );
+  }, 120_000);
+});
