@@ -235,6 +235,7 @@ describe('the dashboard in Chromium against the real server', () => {
     await row('dash e2e').waitFor();
     await page.getByRole('button', { name: `Revoke “dash e2e” (…${created!.secret.slice(-6)})` }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke this key?' });
+    await expectAccessible('revoke dialog');
     await expect(dialog.textContent()).resolves.toContain(`“dash e2e” (…${created!.secret.slice(-6)})`);
     await dialog.getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(() => row('dash e2e').count()).toBe(0);
