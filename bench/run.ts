@@ -28,7 +28,10 @@ import { buildApp } from '../packages/server/src/app.js';
 import { resolveConfig } from '../packages/server/src/config.js';
 import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
 import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
+import { systemClock } from '../packages/server/src/domain/clock.js';
+import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import { dayOf } from '../packages/server/src/domain/time.js';
+import { buildRuntime } from '../packages/server/src/runtime.js';
 import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
 import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
@@ -121,19 +124,27 @@ async function measure(scenario: string, url: string, headers: Record<string, st
 async function realApp(store: Store) {
   // Keys are created through the domain, whose create rate is enforced with the app's clock.
   const config = resolveConfig({ limits: { keyCreatesPerMinute: 100_000 } });
-  const app = await buildApp({ config, store, counters: new MemoryLimitCounters(), serverSecret: randomBytes(32) });
-  const { account, created } = await createAccountWithAdminKey(app.services.accounts, app.services.keys);
+  const runtime = buildRuntime({
+    config,
+    store,
+    counters: new MemoryLimitCounters(),
+    clock: systemClock,
+    serverSecret: randomBytes(32),
+  });
+  const app = await buildApp(runtime);
+  const { services } = runtime;
+  const { account, created } = await createAccountWithAdminKey(services.accounts, services.keys);
   const keyIds = [created.key.id];
   for (let i = 1; i < KEYS; i++) {
-    const { key } = await app.services.keys.create(account.id, {
-      type: 'INFERENCE',
-      description: `bench key ${i}`,
-      expiresAt: null,
-      limitUsd: i % 2 ? 10_000_000n : null,
-      limitDiem: null,
-      limitPeriod: 'MONTH',
-      modelPrivacy: 'ALL',
-    });
+    const { key } = await services.keys.create(
+      account.id,
+      withKeyDefaults({
+        type: 'INFERENCE',
+        description: `bench key ${i}`,
+        limitUsd: i % 2 ? 10_000_000n : null,
+        limitPeriod: 'MONTH',
+      }),
+    );
     keyIds.push(key.id);
   }
   const today = dayOf(Date.now());
