@@ -1,13 +1,10 @@
-import {
-  API_KEY_TYPES,
-  type ApiKey,
-  type ApiKeyCreateParams,
-  type ApiKeyType,
-  type ApiKeyUpdateParams,
-  LIMIT_PERIODS,
-  type LimitPeriod,
-  MODEL_PRIVACIES,
-  type ModelPrivacy,
+import type {
+  ApiKey,
+  ApiKeyCreateParams,
+  ApiKeyType,
+  ApiKeyUpdateParams,
+  LimitPeriod,
+  ModelPrivacy,
 } from '@venice-keys/sdk';
 import { useState } from 'preact/hooks';
 import type { Action } from '../load.js';
@@ -24,6 +21,7 @@ export interface KeyFormValues {
   modelPrivacy: ModelPrivacy;
 }
 
+const TYPE_NAMES: Record<ApiKeyType, string> = { INFERENCE: 'INFERENCE (calls models)', ADMIN: 'ADMIN (manages keys)' };
 const PERIOD_NAMES: Record<LimitPeriod, string> = { EPOCH: 'Daily (UTC day)', MONTH: 'Monthly', LIFETIME: 'Lifetime' };
 const PRIVACY_NAMES: Record<ModelPrivacy, string> = {
   ALL: 'All models',
@@ -96,14 +94,13 @@ export function KeyForm({ mode, initial, action, submitLabel, onSubmit, onCancel
       }}
     >
       {mode === 'create' && (
-        <div class="field">
-          <label for={id('type')}>Type</label>
-          <select id={id('type')} class="input" value={v.apiKeyType} onChange={set('apiKeyType')}>
-            {API_KEY_TYPES.map((t) => (
-              <option value={t}>{t === 'ADMIN' ? 'ADMIN (manages keys)' : 'INFERENCE (calls models)'}</option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          id={id('type')}
+          label="Type"
+          value={v.apiKeyType}
+          names={TYPE_NAMES}
+          onChange={set('apiKeyType')}
+        />
       )}
       <div class="field">
         <label for={id('description')}>Description</label>
@@ -134,22 +131,20 @@ export function KeyForm({ mode, initial, action, submitLabel, onSubmit, onCancel
           />
         </div>
       ))}
-      <div class="field">
-        <label for={id('period')}>Limit period</label>
-        <select id={id('period')} class="input" value={v.limitPeriod} onChange={set('limitPeriod')}>
-          {LIMIT_PERIODS.map((p) => (
-            <option value={p}>{PERIOD_NAMES[p]}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for={id('privacy')}>Model privacy</label>
-        <select id={id('privacy')} class="input" value={v.modelPrivacy} onChange={set('modelPrivacy')}>
-          {MODEL_PRIVACIES.map((p) => (
-            <option value={p}>{PRIVACY_NAMES[p]}</option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id={id('period')}
+        label="Limit period"
+        value={v.limitPeriod}
+        names={PERIOD_NAMES}
+        onChange={set('limitPeriod')}
+      />
+      <SelectField
+        id={id('privacy')}
+        label="Model privacy"
+        value={v.modelPrivacy}
+        names={PRIVACY_NAMES}
+        onChange={set('modelPrivacy')}
+      />
       <ErrorNotice error={action.error} />
       <div class="actions field-wide">
         <button type="submit" class="button button-primary" disabled={action.busy}>
@@ -162,5 +157,25 @@ export function KeyForm({ mode, initial, action, submitLabel, onSubmit, onCancel
         )}
       </div>
     </form>
+  );
+}
+
+/** A labelled select over an enum, its options in the order of `names`. */
+function SelectField<T extends string>(props: {
+  id: string;
+  label: string;
+  value: T;
+  names: Record<T, string>;
+  onChange(e: Event): void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} class="input" value={props.value} onChange={props.onChange}>
+        {(Object.entries(props.names) as [T, string][]).map(([value, name]) => (
+          <option value={value}>{name}</option>
+        ))}
+      </select>
+    </div>
   );
 }
