@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnUpstream, type UpstreamHandle } from '../../../../tests/support/upstream/spawn.js';
+import type { UpstreamHandle } from '../../../../tests/support/upstream/server.js';
+import { spawnUpstream } from '../../../../tests/support/upstream/spawn.js';
 import { ADMIN, ensureBuilt, type Running, runToEnd, start } from './process.js';
 
 /**
