@@ -118,7 +118,7 @@ async function benchEngine(engine: string, store: Store, sql: Dialect, measure?:
     // Cold: a service of its own per call, so no closed day is known yet and all 90 are summed by the database.
     const cold: number[] = [];
     for (let i = 0; i < COLD_CALLS; i++) {
-      const service = new UsageAnalyticsService(store, systemClock, config.models);
+      const service = new UsageAnalyticsService(store, systemClock, config.models, config.upstream.timeoutMs);
       const t = performance.now();
       await service.analyse(account.id, { lookbackDays: 90 });
       cold.push(performance.now() - t);

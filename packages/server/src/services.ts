@@ -55,6 +55,7 @@ export function createServices(
     serverSecret,
     catalog: config.models,
     retentionDays: config.usage.retentionDays,
+    settlesWithinMs: config.upstream.timeoutMs,
   });
   return {
     keys,

@@ -40,26 +40,42 @@ for (const factory of storeFactories) {
       const key = await newKey(bed, acct.accountId);
       for (let d = TODAY - 10; d <= TODAY; d++) await spendOn(acct.accountId, key.id, d);
       const { reader, asked } = watched(bed);
-      const days = new ClosedDaySummaries(reader);
+      // Requests settle within 10 minutes: at 10:00 UTC yesterday is final, today is not.
+      const days = new ClosedDaySummaries(reader, 600_000);
       const first = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
       const second = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
       expect(second).toEqual(first);
       expect(asked).toEqual([
         [-89, 0],
-        [-1, 0],
+        [0, 0],
       ]);
-      // Yesterday and today stay live: new spend shows at once.
       await spendOn(acct.accountId, key.id, TODAY);
-      await spendOn(acct.accountId, key.id, TODAY - 1);
       const third = await days.summary(acct.accountId, TODAY - 89, TODAY, undefined, NOW);
-      expect(total(third) - total(first)).toBe(2n * (total(first) / 11n));
-      // Closed days already known are not read again; a longer range reads its new days and the live ones.
-      await days.summary(acct.accountId, TODAY - 30, TODAY - 2, undefined, NOW);
+      expect(total(third) - total(first)).toBe(total(first) / 11n);
+      // Closed days already known are not read again; a longer range reads its new days and the live one.
+      await days.summary(acct.accountId, TODAY - 30, TODAY - 1, undefined, NOW);
       await days.summary(acct.accountId, TODAY - 120, TODAY, undefined, NOW);
       expect(asked.slice(3)).toEqual([
         [-120, -90],
+        [0, 0],
+      ]);
+    });
+
+    it('keeps yesterday live while requests admitted then may still settle', async () => {
+      const acct = await newAccount(bed);
+      const key = await newKey(bed, acct.accountId);
+      await spendOn(acct.accountId, key.id, TODAY - 1);
+      const { reader, asked } = watched(bed);
+      const days = new ClosedDaySummaries(reader, 12 * 3_600_000);
+      await days.summary(acct.accountId, TODAY - 9, TODAY, undefined, NOW);
+      await spendOn(acct.accountId, key.id, TODAY - 1);
+      const later = await days.summary(acct.accountId, TODAY - 9, TODAY, undefined, NOW);
+      expect(asked).toEqual([
+        [-9, 0],
         [-1, 0],
       ]);
+      // Both spends of yesterday, as the database has them now.
+      expect(later).toEqual(await bed.store.usageSummary(acct.accountId, TODAY - 9, TODAY));
     });
 
     it('keeps an account-wide summary apart from one key’s, and accounts apart', async () => {
@@ -67,7 +83,7 @@ for (const factory of storeFactories) {
       const [a, b] = [await newKey(bed, acct.accountId), await newKey(bed, acct.accountId)];
       await spendOn(acct.accountId, a.id, TODAY - 5);
       await spendOn(acct.accountId, b.id, TODAY - 5);
-      const days = new ClosedDaySummaries(bed.store);
+      const days = new ClosedDaySummaries(bed.store, 600_000);
       const all = await days.summary(acct.accountId, TODAY - 7, TODAY, undefined, NOW);
       const onlyA = await days.summary(acct.accountId, TODAY - 7, TODAY, a.id, NOW);
       expect(total(all)).toBe(2n * total(onlyA));

@@ -183,9 +183,10 @@ export class UsageAnalyticsService {
     private readonly reader: UsageReader,
     private readonly clock: Clock,
     catalog: readonly CatalogModel[],
+    settlesWithinMs: number,
   ) {
     this.#modelTypes = new Map(catalog.map((m) => [m.id, m.type]));
-    this.#days = new ClosedDaySummaries(reader);
+    this.#days = new ClosedDaySummaries(reader, settlesWithinMs);
   }
 
   async analyse(accountId: string, period: AnalyticsPeriod, onlyKeyId?: string): Promise<UsageAnalytics> {

@@ -1,12 +1,17 @@
 import { dayOf } from '../time.js';
 import type { UsageReader, UsageSummary } from './ports.js';
 
+/** Beyond the upstream timeout: the expiry sweep's period and the ledger writer's batching. */
+const SETTLEMENT_SLACK_MS = 3_600_000;
+
 /**
- * Days that can no longer change. Spend counts for the day a request was admitted and is settled
- * within the upstream timeout (minutes), so a day that ended more than a whole day ago is final on
- * every instance: its summary can be kept, and a long lookback then reads only its last days.
+ * The last day that can no longer change. Spend counts for the day a request was admitted, and every
+ * request is settled (or its expired hold is) within the upstream timeout: once that has passed since
+ * a day ended, the day is final on every instance, its summary can be kept, and a long lookback then
+ * reads only its last days.
  */
-export const lastClosedDay = (now: number): number => dayOf(now) - 2;
+export const lastClosedDay = (now: number, settlesWithinMs: number): number =>
+  dayOf(now - settlesWithinMs - SETTLEMENT_SLACK_MS) - 1;
 
 const rowsOf = (s: UsageSummary) => s.byDayModel.length + s.byDayKey.length;
 
@@ -17,6 +22,7 @@ export class ClosedDaySummaries {
 
   constructor(
     private readonly reader: UsageReader,
+    private readonly settlesWithinMs: number,
     /** Bound on the rows kept, over every account. */
     private readonly maxRows = 200_000,
   ) {}
@@ -30,7 +36,7 @@ export class ClosedDaySummaries {
     now: number,
   ): Promise<UsageSummary> {
     const scope = `${accountId}\n${onlyKeyId ?? ''}`;
-    const closed = lastClosedDay(now);
+    const closed = lastClosedDay(now, this.settlesWithinMs);
     const parts: UsageSummary[] = [];
     // Runs of consecutive days not known yet: each is one read.
     const runs: [number, number][] = [];

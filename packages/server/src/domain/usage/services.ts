@@ -18,6 +18,8 @@ export interface UsageParts {
   serverSecret: Uint8Array;
   catalog: readonly CatalogModel[];
   retentionDays: number;
+  /** How long after admission a request is settled at the latest (the upstream timeout). */
+  settlesWithinMs: number;
 }
 
 /** The read side of the ledger over one reader: the history walk, analytics, and retention. */
@@ -25,7 +27,7 @@ export function createUsageServices(parts: UsageParts): UsageServices {
   const { reader, clock } = parts;
   return {
     history: new UsageHistory(reader, clock, cursorKey(parts.serverSecret)),
-    analytics: new UsageAnalyticsService(reader, clock, parts.catalog),
+    analytics: new UsageAnalyticsService(reader, clock, parts.catalog, parts.settlesWithinMs),
     pruner: new LedgerPruner(reader, clock, { retentionDays: parts.retentionDays }),
   };
 }
