@@ -79,6 +79,16 @@ export function accountCommands(program: Command, ctx: OperatorContext): void {
     });
 
   acc
+    .command('debit <accountId> <usd>')
+    .description('take USD off an account balance (never below zero)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, usd: string, o: { json?: boolean }) => {
+      const micros = amount(usd, true);
+      const a = await ctx.runtime().services.accounts.debitUsd(id, micros);
+      print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
+    });
+
+  acc
     .command('set-tier <accountId> <tier>')
     .description('set the API tier')
     .option('--json', 'print JSON')

@@ -46,6 +46,17 @@ export function keyCommands(program: Command, ctx: OperatorContext): void {
     });
 
   keys
+    .command('revoke <keyId>')
+    .description('revoke a key at once (an ADMIN key only while another active ADMIN key outlives it)')
+    .action(async (id: string) => {
+      const { store, services } = ctx.runtime();
+      const accountId = await store.accountOfKey(id);
+      if (!accountId) ctx.fail('API key not found');
+      await services.keys.revoke(accountId, id);
+      io.out(`Revoked key ${id} of account ${accountId}\n`);
+    });
+
+  keys
     .command('list')
     .description("list an account's active keys (never their secrets)")
     .requiredOption('--account <accountId>', 'the account')

@@ -24,6 +24,8 @@ export interface OperatorContext {
   runtime(): OpenedRuntime;
   /** Refuses bad input before anything is written: exit code 2 with the message. */
   usage(message: string): never;
+  /** A failure of the command itself: exit code 1 with the message. */
+  fail(message: string): never;
 }
 
 /** Runs one operator command; returns the process exit code. */
@@ -47,6 +49,7 @@ export async function runOperator(argv: string[], io: OperatorIo): Promise<numbe
       return runtime;
     },
     usage: (message) => program.error(`error: ${message}`, { exitCode: 2, code: 'operator.usage' }),
+    fail: (message) => program.error(`error: ${message}`, { exitCode: 1, code: 'operator.failed' }),
   };
   accountCommands(program, ctx);
   keyCommands(program, ctx);

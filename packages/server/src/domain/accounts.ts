@@ -76,6 +76,16 @@ export class AccountService {
     return account;
   }
 
+  /** An operator's correction: never below zero; the balance mirror, if built, learns it like a credit. */
+  async debitUsd(id: string, micros: bigint): Promise<Account> {
+    if (micros <= 0n) throw new AppError('BAD_REQUEST', 'Debit must be positive');
+    const result = await this.store.debitUsd(id, micros);
+    if (!result) throw new AppError('NOT_FOUND', 'Account not found');
+    if (!result.debited) throw new AppError('BAD_REQUEST', 'Debit exceeds the USD balance');
+    await this.reservations.adjustUsd(id, -micros);
+    return result.account;
+  }
+
   async setTier(id: string, tier: string): Promise<Account> {
     if (!this.tiers[tier])
       throw new AppError('BAD_REQUEST', `Unknown tier "${tier}"; known: ${Object.keys(this.tiers).join(', ')}`);

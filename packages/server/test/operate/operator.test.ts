@@ -120,6 +120,22 @@ describe('operator command: accounts', () => {
     });
   });
 
+  it('debits within the balance only, through the domain (bounds as for credit)', async () => {
+    const account = JSON.parse((await run('accounts', 'create', '--credit', '5', '--json')).out);
+    expect(JSON.parse((await run('accounts', 'debit', account.id, '1.25', '--json')).out)).toMatchObject({
+      usdBalance: '3.750000',
+    });
+    expect(await run('accounts', 'debit', account.id, '3.750001')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('error: Debit exceeds the USD balance\n'),
+    });
+    for (const bad of ['1e400', '-1', '0', 'NaN'])
+      expect((await run('accounts', 'debit', account.id, bad)).code, bad).toBe(2);
+    expect(JSON.parse((await run('accounts', 'debit', account.id, '3.75', '--json')).out)).toMatchObject({
+      usdBalance: '0.000000',
+    });
+  });
+
   it('reports errors of the domain with exit code 1', async () => {
     expect(await run('accounts', 'set-tier', '00000000-0000-4000-8000-000000000000', 'nope')).toMatchObject({
       code: 1,
@@ -167,6 +183,22 @@ describe('operator command: key recovery', () => {
       code: 1,
       err: expect.stringContaining('Account not found'),
     });
+    // Recovery: the lost key is revoked by its id alone; the new ADMIN key keeps the account reachable.
+    const lost = rows.find((r) => r.id !== key.id);
+    const revoked = await run('keys', 'revoke', lost.id);
+    expect(revoked).toMatchObject({ code: 0, out: expect.stringMatching(/^Revoked key .* of account /) });
+    const after = (await run('keys', 'list', '--account', account.id, '--json')).out.trim().split('\n');
+    expect(after.map((l) => JSON.parse(l).id)).toEqual([key.id]);
+    // The last ADMIN key is guarded here as in the API, and an unknown id is an error.
+    expect(await run('keys', 'revoke', key.id)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('Cannot revoke the last active ADMIN key'),
+    });
+    expect(await run('keys', 'revoke', '00000000-0000-4000-8000-000000000000')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('error: API key not found'),
+    });
+
     expect(readdirSync(dir).sort()).toEqual(
       ['op.db', 'op.db-shm', 'op.db-wal'].filter((f) => existsSync(join(dir, f))),
     );

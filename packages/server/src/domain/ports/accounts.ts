@@ -9,6 +9,8 @@ export interface AccountStore {
   /** Creates the wallet's account unless one exists; returns the account linked to the wallet. */
   accountForWallet(candidate: Account): Promise<Account>;
   creditUsd(accountId: string, micros: bigint): Promise<Account | undefined>;
+  /** Takes USD off the balance only if the balance covers it (`debited: false` otherwise); undefined: no such account. */
+  debitUsd(accountId: string, micros: bigint): Promise<{ account: Account; debited: boolean } | undefined>;
   updateAccount(
     accountId: string,
     changes: { tier?: string; diemEpochAllocation?: bigint },

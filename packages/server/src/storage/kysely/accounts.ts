@@ -74,6 +74,17 @@ export class KyselyAccountStore implements AccountStore {
     return this.getAccount(accountId);
   }
 
+  async debitUsd(accountId: string, micros: bigint): Promise<{ account: Account; debited: boolean } | undefined> {
+    const r = await this.db
+      .updateTable('accounts')
+      .set({ usd_balance: sql`usd_balance - ${bind(micros)}` })
+      .where('id', '=', accountId)
+      .where(sql<boolean>`usd_balance >= ${bind(micros)}`)
+      .executeTakeFirst();
+    const account = await this.getAccount(accountId);
+    return account && { account, debited: r.numUpdatedRows > 0n };
+  }
+
   async updateAccount(
     accountId: string,
     changes: { tier?: string; diemEpochAllocation?: bigint },

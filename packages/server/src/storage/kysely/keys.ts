@@ -101,6 +101,15 @@ export class KyselyKeyReads {
     };
   }
 
+  async accountOfKey(id: string): Promise<string | undefined> {
+    const r = await this.db
+      .selectFrom('api_keys')
+      .select('account_id')
+      .where('id', '=', id.toLowerCase())
+      .executeTakeFirst();
+    return r?.account_id;
+  }
+
   async getKey(accountId: string, id: string): Promise<ApiKeyRecord | undefined> {
     const [r] = await this.hot.key(accountId, id);
     return r && toKey(r);

@@ -75,12 +75,18 @@ export abstract class KyselyStore implements Store {
   creditUsd(accountId: string, micros: bigint) {
     return this.accounts.creditUsd(accountId, micros);
   }
+  debitUsd(accountId: string, micros: bigint) {
+    return this.accounts.debitUsd(accountId, micros);
+  }
   updateAccount(accountId: string, changes: { tier?: string; diemEpochAllocation?: bigint }) {
     return this.accounts.updateAccount(accountId, changes);
   }
 
   findKeyByDigest(digest: string) {
     return this.keys.findKeyByDigest(digest);
+  }
+  accountOfKey(id: string) {
+    return this.keys.accountOfKey(id);
   }
   getKey(accountId: string, id: string): Promise<ApiKeyRecord | undefined> {
     return this.keys.getKey(accountId, id);
