@@ -25,11 +25,9 @@ import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
 import { openReservations } from '../packages/server/src/counters/reservations-open.js';
 import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
 import { systemClock } from '../packages/server/src/domain/clock.js';
-import { GatewayService } from '../packages/server/src/domain/gateway/admission.js';
 import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
-import { formatMicros } from '../packages/server/src/http/format.js';
-import { buildRuntime } from '../packages/server/src/runtime.js';
+import { buildGateway, buildRuntime } from '../packages/server/src/runtime.js';
 import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
 import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
@@ -123,15 +121,12 @@ async function gatewayTarget(name: string, upstream: UpstreamHandle, store: Stor
     counters: new MemoryLimitCounters(),
     clock: systemClock,
     serverSecret: randomBytes(32),
-  });
-  const gateway = new GatewayService(
     reservations,
-    store.ledger,
-    store,
-    systemClock,
-    { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText: (m) => formatMicros(m - (m % 100n), 4) },
-    { warn: (d, m) => console.warn(m, d), error: (d, m) => console.error(m, d) },
-  );
+  });
+  const gateway = buildGateway({
+    ...runtime,
+    log: { warn: (d, m) => console.warn(m, d), error: (d, m) => console.error(m, d) },
+  });
   const app = await buildApp({ ...runtime, gateway });
   const { account } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
   const key = await runtime.services.keys.create(

@@ -6,12 +6,11 @@ import { buildApp } from '../../src/app.js';
 import { type ConfigFile, resolveConfig } from '../../src/config.js';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import { MemoryReservations } from '../../src/counters/reservations-memory.js';
-import { GatewayService } from '../../src/domain/gateway/admission.js';
+import type { GatewayService } from '../../src/domain/gateway/admission.js';
 import type { Reservations } from '../../src/domain/ports/reservations.js';
-import { formatMicros } from '../../src/http/format.js';
-import { buildRuntime } from '../../src/runtime.js';
+import { buildGateway, buildRuntime } from '../../src/runtime.js';
 import type { Services } from '../../src/services.js';
-import { KyselyUsageLedger, type LedgerTables } from '../../src/storage/ledger-store.js';
+import type { LedgerTables } from '../../src/storage/ledger-store.js';
 import type { Store } from '../../src/storage/types.js';
 import { ledgerDb } from '../gateway-engine/engine.js';
 import { bearer, inferenceInput, newAccount, SERVER_SECRET, type TestAccount } from '../support/app.js';
@@ -79,16 +78,11 @@ export async function startGateway(factory: StoreFactory, options: GatewayOption
     counters: new MemoryLimitCounters(),
     clock,
     serverSecret: SERVER_SECRET,
+    reservations: options.reservations ?? new MemoryReservations(),
   });
+  // A second handle on the same database, for the assertions on the ledger.
   const db = ledgerDb(opened);
-  const gateway = new GatewayService(
-    options.reservations ?? new MemoryReservations(),
-    new KyselyUsageLedger(db),
-    opened.store,
-    clock,
-    { upstreamTimeoutMs: config.upstream.timeoutMs, balanceText: (m) => formatMicros(m - (m % 100n), 4) },
-    { warn: () => {}, error: () => {} },
-  );
+  const gateway = buildGateway(runtime);
   const app = await buildApp({ ...runtime, gateway });
   return {
     app,
