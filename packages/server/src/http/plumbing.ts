@@ -67,7 +67,12 @@ export function jsonBodies(app: FastifyInstance): void {
 /** The admin API's error mapping: AppError codes to statuses, internals of a 5xx hidden. */
 export function adminErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isAppError(error)) {
-    if (statusOf(error.code) >= 500) req.log.error({ err: error }, 'request failed');
+    const cause = error.cause instanceof Error ? error.cause.message : error.cause;
+    // Expected refusals (web3 off, a dependency down) are the operator's information, not a bug: no stack.
+    if (error.code === 'UNAVAILABLE') req.log.warn({ code: error.code, cause }, error.message);
+    else if (statusOf(error.code) >= 500) req.log.error({ err: error }, 'request failed');
+    // A 4xx that failed because a dependency did (a web3 RPC): worth a warning, with what went wrong.
+    else if (cause !== undefined) req.log.warn({ code: error.code, cause }, error.message);
     return sendError(reply, error);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
