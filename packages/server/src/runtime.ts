@@ -106,6 +106,23 @@ export function buildGateway(parts: {
   );
 }
 
+const REPLAY_PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Idempotency replays hold sealed secrets and are useless after their 24 h: delete them at start and
+ * then every few minutes, so that a copy of the database holds at most a day of them.
+ */
+function pruneReplays(store: Store, clock: Clock, log: GatewayLog): () => void {
+  const prune = () =>
+    store
+      .pruneIdempotency(clock.now())
+      .catch((e) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'replay pruning failed'));
+  void prune();
+  const timer = setInterval(prune, REPLAY_PRUNE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** The counters and reservations every instance shares: Redis when configured, else this process's memory. */
 async function openShared(redisUrl: string | undefined, opened: Array<{ close(): Promise<void> }>) {
   if (redisUrl) await checkRedisReachable(redisUrl);
@@ -144,6 +161,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret, reservations, metrics });
     const gateway = buildGateway({ config, store, reservations, clock, metrics, log: options.log });
     const stopSweeper = options.serving === false ? () => {} : gateway.startSweeper();
+    const stopPruning = options.serving === false ? () => {} : pruneReplays(store, clock, options.log ?? SILENT);
     return {
       ...runtime,
       database,
@@ -153,6 +171,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       metrics,
       async close() {
         stopSweeper();
+        stopPruning();
         // Settlements already submitted become durable before the store closes.
         await gateway.flush();
         await closeOpened();

@@ -10,6 +10,8 @@ export interface KeyStore {
   /** The key with this secret digest and its account, whatever its state. */
   findKeyByDigest(digest: string): Promise<{ key: ApiKeyRecord; account: Account } | undefined>;
   getKey(accountId: string, id: string): Promise<ApiKeyRecord | undefined>;
+  /** Deletes creation replays whose 24 h are over (they hold sealed secrets: nothing is kept longer than needed). */
+  pruneIdempotency(now: number): Promise<number>;
   /** The account a key id belongs to, whatever its state (the operator revokes by key id alone). */
   accountOfKey(id: string): Promise<string | undefined>;
   /** Active keys (not revoked, not expired at `now`), newest first, ties by id descending. */

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { IdempotencyTx } from '../../domain/ports/keys.js';
 import { type Database, num } from './schema.js';
 
@@ -45,4 +45,10 @@ export function idempotencyTx(trx: Transaction<Database>, accountId: string): Id
         .execute();
     },
   };
+}
+
+/** Replays past their expiry, of every account. */
+export async function pruneIdempotency(db: Kysely<Database>, now: number): Promise<number> {
+  const r = await db.deleteFrom('idempotency').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

@@ -7,7 +7,7 @@ import type { Store } from '../types.js';
 import { KyselyUsageReader } from '../usage-read.js';
 import { KyselyAccountStore } from './accounts.js';
 import { KyselyBreachStore } from './breaches.js';
-import { idempotencyTx } from './idempotency.js';
+import { idempotencyTx, pruneIdempotency } from './idempotency.js';
 import { KyselyKeyReads, keyTx } from './keys.js';
 import type { Database } from './schema.js';
 import { KyselySettingsStore } from './settings.js';
@@ -84,6 +84,9 @@ export abstract class KyselyStore implements Store {
 
   findKeyByDigest(digest: string) {
     return this.keys.findKeyByDigest(digest);
+  }
+  pruneIdempotency(now: number) {
+    return pruneIdempotency(this.db, now);
   }
   accountOfKey(id: string) {
     return this.keys.accountOfKey(id);
