@@ -48,35 +48,35 @@ export class KyselyUsageReader implements UsageReader {
     const range = () => {
       const q = this.db
         .selectFrom('usage_daily_model')
-        .select((eb) => [eb.fn.sum<Int>('amount').as('amount'), eb.fn.sum<Int>('tokens').as('tokens')])
+        .select((eb) => [
+          eb.fn.sum<Int>(eb.case().when('currency', '=', 'USD').then(eb.ref('amount')).else(0).end()).as('usd'),
+          eb.fn.sum<Int>(eb.case().when('currency', '=', 'DIEM').then(eb.ref('amount')).else(0).end()).as('diem'),
+          eb.fn.sum<Int>('tokens').as('tokens'),
+        ])
         .where('account_id', '=', accountId)
         .where('day', '>=', fromDay)
         .where('day', '<=', toDay);
       return apiKeyId === undefined ? q : q.where('api_key_id', '=', apiKeyId);
     };
-    const sums = (r: { amount: Int; tokens: Int }) => ({ amount: BigInt(r.amount), tokens: BigInt(r.tokens) });
-    // Two grouped reads rather than every aggregate row: the database sums, few rows are decoded.
+    const sums = (r: { usd: Int; diem: Int; tokens: Int }) => ({
+      usd: BigInt(r.usd),
+      diem: BigInt(r.diem),
+      tokens: BigInt(r.tokens),
+    });
+    // Two grouped reads rather than every aggregate row: the database sums, few rows are decoded; the
+    // currencies as columns keep the per-key read in the primary key's order, so it needs no sort.
     const [byDayModel, byDayKey] = await Promise.all([
-      range()
-        .select(['day', 'model_id', 'kind', 'currency'])
-        .groupBy(['day', 'model_id', 'kind', 'currency'])
-        .execute(),
-      range().select(['day', 'api_key_id', 'currency']).groupBy(['day', 'api_key_id', 'currency']).execute(),
+      range().select(['day', 'model_id', 'kind']).groupBy(['day', 'model_id', 'kind']).execute(),
+      range().select(['day', 'api_key_id']).groupBy(['day', 'api_key_id']).execute(),
     ]);
     return {
       byDayModel: byDayModel.map((r) => ({
         day: Number(r.day),
         modelId: r.model_id,
         kind: r.kind as LedgerKind,
-        currency: r.currency as LedgerCurrency,
         ...sums(r),
       })),
-      byDayKey: byDayKey.map((r) => ({
-        day: Number(r.day),
-        apiKeyId: r.api_key_id,
-        currency: r.currency as LedgerCurrency,
-        ...sums(r),
-      })),
+      byDayKey: byDayKey.map((r) => ({ day: Number(r.day), apiKeyId: r.api_key_id, ...sums(r) })),
     };
   }
 

@@ -10,7 +10,7 @@ import { record, type UsageBed, useUsageBed } from './support.js';
 const NOW = Date.UTC(2026, 2, 2, 10);
 const TODAY = dayOf(NOW);
 
-const total = (s: { byDayKey: { amount: bigint }[] }) => s.byDayKey.reduce((a, r) => a + r.amount, 0n);
+const total = (s: UsageSummary) => s.byDayKey.reduce((a, r) => a + r.usd + r.diem, 0n);
 /** Rows in a fixed order: the database groups them in whichever order it likes. */
 const sorted = (s: UsageSummary) => {
   const key = (r: object) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v));

@@ -1,6 +1,6 @@
 import type { CatalogModel, ModelType } from '../catalog.js';
 import type { Clock } from '../clock.js';
-import type { LedgerCurrency, LedgerKind } from '../ports/ledger.js';
+import type { LedgerKind } from '../ports/ledger.js';
 import { dayOf } from '../time.js';
 import { ClosedDaySummaries } from './closed-days.js';
 import type { KeyLabel, UsageReader, UsageSummary, UsageSums } from './ports.js';
@@ -24,11 +24,7 @@ export function rangeOf(period: AnalyticsPeriod, now: number): AnalyticsRange {
 }
 
 /** Spend in micro-units per currency and the tokens it bought. */
-export interface Totals {
-  usd: bigint;
-  diem: bigint;
-  tokens: bigint;
-}
+export type Totals = UsageSums;
 
 export interface ModelUsage extends Totals {
   modelId: string;
@@ -62,18 +58,15 @@ export interface UsageAnalytics {
 const zero = (): Totals => ({ usd: 0n, diem: 0n, tokens: 0n });
 const spend = (t: Totals) => t.usd + t.diem;
 
-/** Totals per key of `rows`, each row adding its sums to the currency it was paid in. */
-function totalsBy<R extends UsageSums & { currency: LedgerCurrency }, K>(
-  rows: readonly R[],
-  keyOf: (r: R) => K,
-): Map<K, Totals> {
+/** Totals of `rows` per key. */
+function totalsBy<R extends UsageSums, K>(rows: readonly R[], keyOf: (r: R) => K): Map<K, Totals> {
   const out = new Map<K, Totals>();
   for (const row of rows) {
     const k = keyOf(row);
     const t = out.get(k) ?? zero();
     out.set(k, t);
-    if (row.currency === 'USD') t.usd += row.amount;
-    else t.diem += row.amount;
+    t.usd += row.usd;
+    t.diem += row.diem;
     t.tokens += row.tokens;
   }
   return out;
@@ -102,7 +95,7 @@ function dailySeries<R extends UsageSums & { day: number }>(
     const name = nameOf(row);
     const point = series[row.day - range.fromDay];
     if (name === undefined || !point?.spend.has(name)) continue;
-    point.spend.set(name, (point.spend.get(name) as bigint) + row.amount);
+    point.spend.set(name, (point.spend.get(name) as bigint) + row.usd + row.diem);
   }
   return series;
 }

@@ -3,7 +3,7 @@
  * entries for the history walk, daily aggregates for analytics, and the pruning that retention needs.
  */
 
-import type { LedgerCurrency, LedgerEntry, LedgerKind } from '../ports/ledger.js';
+import type { LedgerEntry, LedgerKind } from '../ports/ledger.js';
 
 /** A ledger line as the history shows it: the line, with the request it was charged for. */
 export interface UsageEntry extends Omit<LedgerEntry, 'requests'> {
@@ -36,9 +36,10 @@ export interface LedgerPageQuery {
   limit: number;
 }
 
-/** What some rows of usage_daily_model add up to: micro-units charged and the tokens they bought. */
+/** What some rows of usage_daily_model add up to: micro-units charged per currency, and the tokens bought. */
 export interface UsageSums {
-  amount: bigint;
+  usd: bigint;
+  diem: bigint;
   tokens: bigint;
 }
 
@@ -48,8 +49,8 @@ export interface UsageSums {
  * from these two.
  */
 export interface UsageSummary {
-  byDayModel: ({ day: number; modelId: string; kind: LedgerKind; currency: LedgerCurrency } & UsageSums)[];
-  byDayKey: ({ day: number; apiKeyId: string; currency: LedgerCurrency } & UsageSums)[];
+  byDayModel: ({ day: number; modelId: string; kind: LedgerKind } & UsageSums)[];
+  byDayKey: ({ day: number; apiKeyId: string } & UsageSums)[];
 }
 
 export interface KeyLabel {
