@@ -18,7 +18,7 @@ local function mn(a, b) if b ~= nil and b < a then return b end return a end
  * ARGV: now, amount, diem allocation, key USD limit (-1: none), key DIEM limit (-1: none), deadline, id,
  * description, reservation ttl, then per window: limit, cost, ttl.
  * Replies: {'blocked', until} | {'missing', generation, names...} |
- * {reason, failed window, spendable usd, spendable diem, used...} | {'ok', usd, diem, spendable usd, spendable diem, used...}.
+ * {reason ('window_again': refused by a window that refused before), failed window, spendable usd, spendable diem, used...} | {'ok', usd, diem, spendable usd, spendable diem, used...}.
  */
 export const RESERVE = `${HELPERS}
 local now = tonumber(ARGV[1])
@@ -53,7 +53,12 @@ local function refuse(reason, index)
   for i = 1, n do out[#out + 1] = tostring(used[i]) end
   return out
 end
-if failed > 0 then return refuse('window', failed) end
+if failed > 0 then
+  -- One breach per window and limit, however many requests it refuses, on every instance together.
+  local first = redis.call('SET', KEYS[7 + failed] .. ':breach', '1', 'NX', 'PX', ARGV[9 + (failed - 1) * 3 + 3])
+  if first then return refuse('window', failed) end
+  return refuse('window_again', failed)
+end
 local diem = mn(mn(amount, diemAccount), diemKey)
 local need = amount - diem
 if need > 0 then

@@ -39,6 +39,8 @@ export class MemoryReservations implements Reservations {
   private readonly records = new Map<string, Record>();
   private readonly failures = new Map<string, { start: number; count: number }>();
   private readonly blocks = new Map<string, number>();
+  /** Windows that refused a request already (one breach per window). */
+  private readonly refusedWindows = new Set<string>();
   private sweptAt = 0;
 
   private window(accountId: string, w: { name: string; windowMs: number }, now: number) {
@@ -79,7 +81,10 @@ export class MemoryReservations implements Reservations {
     if (failed >= 0) {
       const w = r.windows[failed] as WindowAsk;
       const retryAfterMs = windowStart(r.now, w.windowMs) + w.windowMs - r.now;
-      return { ok: false, reason: 'window', failed, retryAfterMs, windows: states(false), spendable };
+      const marker = `${r.accountId}:${w.name}:${windowStart(r.now, w.windowMs)}`;
+      const firstRefusal = !this.refusedWindows.has(marker);
+      this.refusedWindows.add(marker);
+      return { ok: false, reason: 'window', failed, firstRefusal, retryAfterMs, windows: states(false), spendable };
     }
     const hold = planHold(r.money, found.state);
     if (typeof hold === 'string') return { ok: false, reason: hold, windows: states(false), spendable };
@@ -233,6 +238,8 @@ export class MemoryReservations implements Reservations {
     if (now - this.sweptAt < 60_000) return;
     this.sweptAt = now;
     for (const [k, w] of this.windows) if (w.start + DAY_MS < now) this.windows.delete(k);
+    for (const k of this.refusedWindows)
+      if (Number(k.slice(k.lastIndexOf(':') + 1)) + 2 * DAY_MS < now) this.refusedWindows.delete(k);
     for (const [k, r] of this.records) if (r.forgetAt < now) this.records.delete(k);
     const today = Math.floor(now / DAY_MS);
     for (const k of this.diem.keys()) if (Number(k.slice(k.lastIndexOf(':') + 1)) < today - 1) this.diem.delete(k);

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { spendableOf } from '../domain/gateway/hold.js';
 import type {
   ErrorBudget,
@@ -14,6 +14,7 @@ import type {
   WindowAsk,
   WindowState,
 } from '../domain/ports/reservations.js';
+import { resilientRedis, type Warn } from './redis-client.js';
 import { ADJUST_USD, CLAIM_EXPIRED, FINALIZE, INIT_MIRRORS, RECORD_FAILURE, RESERVE } from './reservations-lua.js';
 
 const DAY_MS = 86_400_000;
@@ -144,11 +145,11 @@ export class RedisReservations implements Reservations {
     // Refusals: {reason, failed window, spendable usd, spendable diem, used...}.
     const spendable = { usd: BigInt(second), diem: BigInt(third) };
     const windows = states([fourth, ...used]);
-    if (tag === 'window') {
+    if (tag === 'window' || tag === 'window_again') {
       const failed = Number(first) - 1;
       const w = r.windows[failed] as WindowAsk;
       const retryAfterMs = (starts[failed] as number) + w.windowMs - r.now;
-      return { ok: false, reason: 'window', failed, retryAfterMs, windows, spendable };
+      return { ok: false, reason: 'window', failed, firstRefusal: tag === 'window', retryAfterMs, windows, spendable };
     }
     return { ok: false, reason: tag as 'key_usd' | 'key_diem' | 'balance', windows, spendable };
   }
@@ -301,21 +302,9 @@ declare module 'ioredis' {
   }
 }
 
-/**
- * A client that fails fast while Redis is unreachable (no offline queue: the gateway answers 503 at
- * once instead of queueing money decisions) and keeps reconnecting in the background. Its errors are
- * swallowed here: the caller reports them, as one line, where they matter.
- */
-export async function openRedisReservations(url: string, prefix?: string): Promise<RedisReservations> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    commandTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
-  });
-  redis.on('error', () => {});
+/** Over the shared fail-fast client: while Redis is down every call fails at once and the gateway answers 503. */
+export async function openRedisReservations(url: string, prefix?: string, warn?: Warn): Promise<RedisReservations> {
+  const redis = resilientRedis(url, warn);
   await redis.connect();
   return new RedisReservations(redis, prefix);
 }

@@ -4,25 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import { RedisLimitCounters } from '../../src/counters/redis.js';
 import type { LimitCounters } from '../../src/domain/ports/counters.js';
+import { redisReachable } from '../support/reservations.js';
 import { REDIS_URL, serviceAvailable } from '../support/stores.js';
-
-const redisReachable = (async () => {
-  const r = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-})();
 
 interface CounterFactory {
   name: string;

@@ -128,7 +128,15 @@ for (const factory of reservationFactories) {
       const w = [rpm(2), tpm(100, 60)];
       held(await r.reserve(ask(accountId, keyId, { windows: w })));
       const refused = await r.reserve(ask(accountId, keyId, { windows: w, now: T0 + 1_000 }));
-      expect(refused).toMatchObject({ ok: false, reason: 'window', failed: 1, retryAfterMs: 29_000 });
+      expect(refused).toMatchObject({
+        ok: false,
+        reason: 'window',
+        failed: 1,
+        firstRefusal: true,
+        retryAfterMs: 29_000,
+      });
+      const again = await r.reserve(ask(accountId, keyId, { windows: w, now: T0 + 2_000 }));
+      expect(again).toMatchObject({ ok: false, reason: 'window', failed: 1, firstRefusal: false });
       const states = await r.peekWindows(accountId, w, T0);
       expect(states.map((s) => s.used)).toEqual([1, 60]);
       expect(states[0]?.resetsAt).toBe(Date.UTC(2026, 0, 15, 12, 1));

@@ -31,6 +31,7 @@ async function storm(cluster: Cluster, secret: string, count: number, body?: Rec
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const text = await res.text();
       if (res.status !== 200) messages.add((JSON.parse(text) as { error: string }).error);
+      if (![200, 402, 429].includes(res.status)) console.log('unexpected', res.status, text);
     }),
   );
   return { statuses, messages };

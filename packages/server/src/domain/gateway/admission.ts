@@ -183,7 +183,7 @@ export class GatewayService {
     const headers = headersOf(outcome.windows, outcome.spendable, this.options.balanceText);
     if (outcome.reason === 'window') {
       const type = (windows[outcome.failed] as WindowAsk).name.slice(d.model.id.length + 1) as RateLimitType;
-      await this.breach(d, type, now);
+      if (outcome.firstRefusal) await this.breach(d, type, now);
       throw this.denied(
         type as DenialReason,
         new AppError('RATE_LIMITED', MESSAGES.rate, { retryAfterMs: outcome.retryAfterMs, headers }),

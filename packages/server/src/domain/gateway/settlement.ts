@@ -44,7 +44,32 @@ export class Settler {
 
   async settle(held: HeldReservation, meta: ReservationMeta, usage: SettleUsage, charge: Charge): Promise<void> {
     const prices: Prices = { inputPerMTok: BigInt(meta.inputPerMTok), outputPerMTok: BigInt(meta.outputPerMTok) };
-    const record: SettlementRecord = {
+    const entries = ledgerEntries({
+      modelId: meta.modelId,
+      embedding: meta.embedding,
+      prices,
+      usage,
+      charge,
+      freeCurrency: held.diem > 0n ? 'DIEM' : 'USD',
+      newId,
+    });
+    await this.complete(held, meta, this.recordOf(held, meta, usage, charge, entries));
+  }
+
+  /** Nothing charged, but recorded as settled so that no sweeper charges it later. */
+  async release(held: HeldReservation, meta: ReservationMeta): Promise<void> {
+    const nothing = { promptTokens: 0, completionTokens: 0, executionMs: 0 };
+    await this.complete(held, meta, this.recordOf(held, meta, nothing, { usd: 0n, diem: 0n }, []));
+  }
+
+  private recordOf(
+    held: HeldReservation,
+    meta: ReservationMeta,
+    usage: SettleUsage,
+    charge: Charge,
+    entries: SettlementRecord['entries'],
+  ): SettlementRecord {
+    return {
       reservationId: held.id,
       accountId: held.accountId,
       apiKeyId: held.keyId,
@@ -56,36 +81,8 @@ export class Settler {
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       executionMs: usage.executionMs,
-      entries: ledgerEntries({
-        modelId: meta.modelId,
-        embedding: meta.embedding,
-        prices,
-        usage,
-        charge,
-        freeCurrency: held.diem > 0n ? 'DIEM' : 'USD',
-        newId,
-      }),
+      entries,
     };
-    await this.complete(held, meta, record, usage.promptTokens + usage.completionTokens);
-  }
-
-  /** Nothing charged, but recorded as settled so that no sweeper charges it later. */
-  async release(held: HeldReservation, meta: ReservationMeta): Promise<void> {
-    const record: SettlementRecord = {
-      reservationId: held.id,
-      accountId: held.accountId,
-      apiKeyId: held.keyId,
-      requestId: meta.requestId,
-      modelId: meta.modelId,
-      at: this.clock.now(),
-      day: held.day,
-      charge: { usd: 0n, diem: 0n },
-      promptTokens: 0,
-      completionTokens: 0,
-      executionMs: 0,
-      entries: [],
-    };
-    await this.complete(held, meta, record, 0);
   }
 
   /** Expired reservations (their instance never settled them) are charged what was held. */
@@ -105,7 +102,8 @@ export class Settler {
     return expired.length;
   }
 
-  private async complete(held: HeldReservation, meta: ReservationMeta, record: SettlementRecord, tokens: number) {
+  private async complete(held: HeldReservation, meta: ReservationMeta, record: SettlementRecord) {
+    const tokens = record.promptTokens + record.completionTokens;
     try {
       const charge = await this.writer.submit(record);
       await this.reservations.finalize({

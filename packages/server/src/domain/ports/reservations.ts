@@ -89,8 +89,19 @@ export type ReserveOutcome =
   | { ok: true; reservation: HeldReservation; windows: WindowState[]; spendable: Spendable }
   /** The key's error budget is spent: refused until `until`. */
   | { ok: false; reason: 'blocked'; until: number }
-  /** `failed` indexes the first window that would pass its limit. */
-  | { ok: false; reason: 'window'; failed: number; retryAfterMs: number; windows: WindowState[]; spendable: Spendable }
+  /**
+   * `failed` indexes the first window that would pass its limit; `firstRefusal` is true for the first request
+   * that window refused (on any instance), so that a breach is logged once per window, not once per request.
+   */
+  | {
+      ok: false;
+      reason: 'window';
+      failed: number;
+      firstRefusal: boolean;
+      retryAfterMs: number;
+      windows: WindowState[];
+      spendable: Spendable;
+    }
   | { ok: false; reason: 'key_usd' | 'key_diem' | 'balance'; windows: WindowState[]; spendable: Spendable }
   /** Rebuild these from the database and call `initMirrors` with this generation, then ask again. */
   | { ok: false; reason: 'missing'; mirrors: MirrorName[]; generation: number };
