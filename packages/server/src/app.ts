@@ -10,7 +10,12 @@ import { methodTable } from './http/methods.js';
 import { observeRequests, RequestLog } from './http/observe.js';
 import { openapiRoute } from './http/openapi.js';
 import { registerPlumbing, requestId } from './http/plumbing.js';
-import { clientErrorHandler, frameworkErrors } from './http/transport.js';
+import {
+  boundRequestsWhileClosing,
+  capConnectionsPerClient,
+  clientErrorHandler,
+  frameworkErrors,
+} from './http/transport.js';
 import type { RequestMetrics } from './metrics/prometheus.js';
 import type { Runtime } from './runtime.js';
 import { packageVersion } from './startup/cli.js';
@@ -42,13 +47,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Ids longer than the router's default of 100 reach the route, which answers them like any unknown id.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
-    http: { requireHostHeader: false },
+    // Headers and body must arrive within requestTimeout (a response may stream for longer); Node
+    // checks every second instead of every 30 s, so a trickling client is cut close to the bound.
+    requestTimeout: deps.config.limits.requestTimeoutMs,
+    http: { requireHostHeader: false, connectionsCheckingInterval: 1_000 },
     clientErrorHandler,
     frameworkErrors,
     // One line per request after authentication, with the account and key ids.
     logController: new RequestLog(),
   });
   registerPlumbing(app);
+  app.server.headersTimeout = deps.config.limits.requestTimeoutMs;
+  boundRequestsWhileClosing(app, deps.config.limits.requestTimeoutMs);
+  if (deps.config.trustProxy === false) capConnectionsPerClient(app, deps.config.limits.connectionsPerClient);
   observeRequests(app, deps.metrics);
   const methods = methodTable(app);
   await app.register(adminPlugin, { services, clock });

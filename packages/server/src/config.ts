@@ -50,6 +50,8 @@ const fileSchema = z.strictObject({
       maxActiveKeys: z.number().int().positive(),
       web3RequestsPerMinutePerClient: z.number().int().positive(),
       inferenceBodyBytes: z.number().int().positive(),
+      requestTimeoutMs: z.number().int().positive(),
+      connectionsPerClient: z.number().int().positive(),
     })
     .partial()
     .optional(),
@@ -95,6 +97,10 @@ export interface Config {
     maxActiveKeys: number;
     web3RequestsPerMinutePerClient: number;
     inferenceBodyBytes: number;
+    /** How long a client may take to send a request's headers and body (the response may last longer). */
+    requestTimeoutMs: number;
+    /** Open connections one client address may hold at once (sockets are finite; a load test may need many). */
+    connectionsPerClient: number;
   };
   /** Ledger entries older than `retentionDays` are pruned; daily aggregates are kept forever. */
   usage: { retentionDays: number };
@@ -263,6 +269,8 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
       maxActiveKeys: file.limits?.maxActiveKeys ?? 500,
       web3RequestsPerMinutePerClient: file.limits?.web3RequestsPerMinutePerClient ?? 30,
       inferenceBodyBytes: file.limits?.inferenceBodyBytes ?? 32 * 1024 * 1024,
+      requestTimeoutMs: file.limits?.requestTimeoutMs ?? 30_000,
+      connectionsPerClient: file.limits?.connectionsPerClient ?? 1024,
     },
     usage: { retentionDays: file.usage?.retentionDays ?? 400 },
     web3: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -74,4 +75,54 @@ export function requireHost(app: FastifyInstance): void {
     }
     return undefined;
   });
+}
+
+/**
+ * One client address may hold only so many connections: a slow client trickling bodies cannot take
+ * every socket. Behind a trusted proxy every connection comes from the proxy, so the cap is the
+ * proxy's job there and is not applied.
+ */
+export function capConnectionsPerClient(app: FastifyInstance, max: number): void {
+  const open = new Map<string, number>();
+  app.server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const count = open.get(client) ?? 0;
+    if (count >= max) {
+      answerRaw(socket, 429, 'Too many connections from this address');
+      return;
+    }
+    open.set(client, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left === 0) open.delete(client);
+      else open.set(client, left);
+    });
+  });
+}
+
+/**
+ * Node stops enforcing `requestTimeout` once the server is closing, so a client trickling a body
+ * would hold a graceful shutdown forever. While closing, requests still being received past the
+ * bound are answered 408 and cut, as they would have been before.
+ */
+export function boundRequestsWhileClosing(app: FastifyInstance, timeoutMs: number): void {
+  const receiving = new Map<IncomingMessage, number>();
+  app.server.on('request', (req: IncomingMessage) => {
+    receiving.set(req, performance.now());
+    const done = () => receiving.delete(req);
+    req.once('end', done);
+    req.once('close', done);
+  });
+  let sweeper: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    sweeper = setInterval(() => {
+      for (const [req, since] of receiving) {
+        if (req.complete || performance.now() - since < timeoutMs) continue;
+        receiving.delete(req);
+        answerRaw(req.socket, 408, 'Request timeout');
+      }
+    }, 250);
+    sweeper.unref();
+  });
+  app.addHook('onClose', async () => clearInterval(sweeper));
 }

@@ -19,7 +19,7 @@ export interface PostgresOptions {
   /** Schema to create and use (tests isolate themselves this way); default `public`. */
   schema?: string;
   maxConnections?: number;
-  /** Waiting for a connection longer than this is a 503 (default 5 s). */
+  /** Waiting longer than this for a connection (to connect, or for the pool under load) is a 503 (default 30 s). */
   connectionTimeoutMs?: number;
   /** The server cancels a statement running longer than this (default 30 s). */
   statementTimeoutMs?: number;
@@ -67,7 +67,7 @@ function resilientPool(url: string, options: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 30_000,
     options: serverOptions.join(' '),
   });
   const report = (err: Error & { code?: string }) =>
