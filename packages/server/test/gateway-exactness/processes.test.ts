@@ -115,7 +115,8 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
   }, 120_000);
 
   it('streams and client disconnects in the mix leave no reservation unsettled and never pass the limit', async () => {
-    const limit = 50n * COST;
+    // Room for about half of them, so that every kind gets admitted whatever order they arrive in.
+    const limit = 150n * COST;
     const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: limit });
     const kinds = { json: 0, stream: 0, cut: 0 };
     await Promise.all(
@@ -141,8 +142,8 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
         await reader?.cancel().catch(() => {});
       }),
     );
-    expect(kinds.json + kinds.stream + kinds.cut).toBeGreaterThanOrEqual(50);
-    expect(kinds.cut).toBeGreaterThan(0);
+    expect(kinds.json + kinds.stream + kinds.cut).toBeGreaterThanOrEqual(150);
+    expect(Math.min(kinds.json, kinds.stream, kinds.cut)).toBeGreaterThan(0);
     await eventually('every reservation settled or released', async () => (await cluster.held(accountId)) === 0);
     const totals = await cluster.totals(accountId);
     expect(totals.ledgerUsd).toBeLessThanOrEqual(limit);
