@@ -1,10 +1,4 @@
 #!/usr/bin/env node
-// The server, compiled: `npm run build` (or `npm start`) writes dist/.
-import { existsSync } from 'node:fs';
+import { runCompiled } from './compiled.mjs';
 
-const entry = new URL('../dist/main.js', import.meta.url);
-if (!existsSync(entry)) {
-  process.stderr.write('error: the server is not built yet; run `npm run build` in the repository first\n');
-  process.exit(1);
-}
-await import(entry.href);
+await runCompiled('main.js');

@@ -68,25 +68,22 @@ export function accountCommands(program: Command, ctx: OperatorContext): void {
       }
     });
 
-  acc
-    .command('credit <accountId> <usd>')
-    .description('add USD to an account balance')
-    .option('--json', 'print JSON')
-    .action(async (id: string, usd: string, o: { json?: boolean }) => {
-      const micros = amount(usd, true);
-      const a = await ctx.runtime().services.accounts.creditUsd(id, micros);
-      print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
-    });
-
-  acc
-    .command('debit <accountId> <usd>')
-    .description('take USD off an account balance (never below zero)')
-    .option('--json', 'print JSON')
-    .action(async (id: string, usd: string, o: { json?: boolean }) => {
-      const micros = amount(usd, true);
-      const a = await ctx.runtime().services.accounts.debitUsd(id, micros);
-      print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
-    });
+  const moves = [
+    { name: 'credit', what: 'add USD to an account balance' },
+    { name: 'debit', what: 'take USD off an account balance (never below zero)' },
+  ] as const;
+  for (const { name, what } of moves) {
+    acc
+      .command(`${name} <accountId> <usd>`)
+      .description(what)
+      .option('--json', 'print JSON')
+      .action(async (id: string, usd: string, o: { json?: boolean }) => {
+        const micros = amount(usd, true);
+        const { accounts } = ctx.runtime().services;
+        const a = name === 'credit' ? await accounts.creditUsd(id, micros) : await accounts.debitUsd(id, micros);
+        print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
+      });
+  }
 
   acc
     .command('set-tier <accountId> <tier>')
