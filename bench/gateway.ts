@@ -8,7 +8,7 @@
  * Per target: throughput and latency under load; latency unloaded (one connection: what the gateway adds
  * to a request, not queueing); and the time to the first byte of a streamed answer, unloaded.
  * The servers (and the in-process upstream) share this process's one event loop, as in production.
- * Run alone: `node --import tsx bench/run.ts` with BENCH_ONLY=gateway.
+ * Only these rows: `BENCH_ONLY=gateway npm run bench`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -238,54 +238,70 @@ async function optional<T>(what: string, open: () => Promise<T>): Promise<T | un
 }
 
 /** The gateway rows of `npm run bench`; `load` runs one job in the load generator's process. */
+/** The best of two rows of one target: noise on a shared machine only ever makes a figure worse. */
+function best(a: GatewayRow | undefined, b: GatewayRow): GatewayRow {
+  if (!a) return b;
+  const faster = a.requestsPerSec >= b.requestsPerSec ? a : b;
+  return {
+    ...faster,
+    unloadedP50Ms: Math.min(a.unloadedP50Ms, b.unloadedP50Ms),
+    unloadedP99Ms: Math.min(a.unloadedP99Ms, b.unloadedP99Ms),
+    ttfbP50Ms: Math.min(a.ttfbP50Ms, b.ttfbP50Ms),
+    ttfbP99Ms: Math.min(a.ttfbP99Ms, b.ttfbP99Ms),
+  };
+}
+
+/**
+ * The gateway rows of `npm run bench`; `load` runs one job in the load generator's process. Every target
+ * listens for the whole run and the rounds go through them in turn (BENCH_GATEWAY_ROUNDS, default 2),
+ * so that a passing burst of load from elsewhere on the machine does not land on one target only.
+ */
 export async function benchGateway(
   load: (job: LoadJob) => Promise<LoadResult>,
   seconds: number,
 ): Promise<GatewayRow[]> {
+  const rounds = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 2);
   const upstream = await startUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'vk-bench-gw-'));
   const schema = `bench_gw_${randomBytes(5).toString('hex')}`;
-  const rows: GatewayRow[] = [];
-  const run = async (t: Target | undefined) => {
-    if (!t) return;
-    try {
-      rows.push(await measure(load, seconds, t));
-    } finally {
-      await t.close();
-    }
-  };
-  let pgStore: Store | undefined;
+  const targets: Target[] = [];
+  const closing: (() => Promise<void>)[] = [() => upstream.close()];
+  const rows = new Map<string, GatewayRow>();
   try {
-    await run({
+    targets.push({
       name: 'direct to the upstream',
       base: upstream.url,
       headers: { authorization: `Bearer ${upstream.apiKey}` },
       close: async () => {},
     });
-    await run(await bareProxy(upstream));
+    targets.push(await bareProxy(upstream));
     const sqlite = await openSqliteStore(join(dir, 'bench.db'));
-    try {
-      await run(
-        await gatewayTarget('gateway: memory counters, SQLite', upstream, sqlite, await openReservations(undefined)),
-      );
-    } finally {
-      await sqlite.close();
-    }
-    pgStore = await optional('PostgreSQL', () => openPostgresStore(POSTGRES_URL, { schema, maxConnections: 20 }));
+    closing.unshift(() => sqlite.close());
+    targets.push(
+      await gatewayTarget('gateway: memory counters, SQLite', upstream, sqlite, await openReservations(undefined)),
+    );
+    const pgStore = await optional('PostgreSQL', () => openPostgresStore(POSTGRES_URL, { schema, maxConnections: 20 }));
+    if (pgStore) closing.unshift(() => dropSchema(pgStore, schema));
     const redis = pgStore && (await optional('Redis', () => openReservations(REDIS_URL, `bench:${schema}:`)));
-    if (pgStore && redis) await run(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
-  } finally {
-    if (pgStore) {
-      await pgStore.close();
-      const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+    if (pgStore && redis) targets.push(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
+    for (let round = 1; round <= rounds; round++) {
+      for (const t of targets) rows.set(t.name, best(rows.get(t.name), await measure(load, seconds, t)));
     }
-    await upstream.close();
+  } finally {
+    for (const t of targets) await t.close();
+    for (const close of closing) await close();
     rmSync(dir, { recursive: true, force: true });
   }
-  report(rows);
-  return rows;
+  const table = [...rows.values()];
+  report(table);
+  return table;
+}
+
+async function dropSchema(store: Store, schema: string): Promise<void> {
+  await store.close();
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
 }

@@ -13,6 +13,8 @@ export interface RelayDeps {
   calibration: PromptCalibration;
 }
 
+const CLIENT_GONE = new Error('the client went away');
+
 /** The body the upstream receives: its own model id, and usage always asked for on a stream. */
 function upstreamBody(x: Exchange): Buffer | string {
   const options = x.body.stream_options as Record<string, unknown> | null | undefined;
@@ -69,10 +71,10 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, deps: Rela
     return admitted.settle({ ...usage, executionMs: Math.round(performance.now() - started) });
   };
 
-  // The client going away cancels the upstream request at once.
+  // The client going away cancels the upstream request at once (a constant reason: no DOMException to build).
   const client = new AbortController();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) client.abort();
+    if (!reply.raw.writableFinished) client.abort(CLIENT_GONE);
   });
 
   let answer: UpstreamAnswer;
