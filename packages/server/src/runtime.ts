@@ -5,6 +5,7 @@ import { openRedisReservations } from './counters/reservations-redis.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { GatewayService } from './domain/gateway/admission.js';
 import type { GatewayLog } from './domain/gateway/log.js';
+import { pruneExpired } from './domain/housekeeping.js';
 import type { LimitCounters } from './domain/ports/counters.js';
 import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
 import type { Reservations } from './domain/ports/reservations.js';
@@ -110,13 +111,14 @@ const REPLAY_PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * Idempotency replays hold sealed secrets and are useless after their 24 h: delete them at start and
- * then every few minutes, so that a copy of the database holds at most a day of them.
+ * then every few minutes, so that a copy of the database holds at most a day of them. The same pass
+ * prunes the other tables that only grow (used web3 tokens, old breaches: domain/housekeeping.ts).
  */
 function pruneReplays(store: Store, clock: Clock, log: GatewayLog): () => void {
   const prune = () =>
-    store
-      .pruneIdempotency(clock.now())
-      .catch((e) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'replay pruning failed'));
+    pruneExpired(store, clock.now()).catch((e) =>
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'replay pruning failed'),
+    );
   void prune();
   const timer = setInterval(prune, REPLAY_PRUNE_EVERY_MS);
   timer.unref();

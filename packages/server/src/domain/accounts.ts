@@ -2,6 +2,7 @@ import type { TierLimits } from './catalog.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import { moneyAsk } from './gateway/windows.js';
+import { BREACHES_KEPT_PER_ACCOUNT } from './housekeeping.js';
 import type { Account, ApiKeyRecord } from './model.js';
 import { isActive } from './model.js';
 import { maxBig, minBig } from './money.js';
@@ -118,7 +119,7 @@ export class AccountService {
   }
 
   /** The account's last breaches of a rate limit, newest first. */
-  recentBreaches(accountId: string, limit = 50) {
+  recentBreaches(accountId: string, limit = BREACHES_KEPT_PER_ACCOUNT) {
     return this.store.recentBreaches(accountId, limit);
   }
 

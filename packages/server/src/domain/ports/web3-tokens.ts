@@ -2,6 +2,8 @@
 export interface Web3TokenStore {
   /** Whether a web3 token id has minted a key already (a read; the atomic mark is `Web3TokenTx.useWeb3Token`). */
   isWeb3TokenUsed(jti: string): Promise<boolean>;
+  /** Forgets used tokens that expired before `now` (an expired token is refused anyway); returns how many. */
+  pruneWeb3Tokens(now: number): Promise<number>;
 }
 
 /** Inside an account's serialised transaction. */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Breach, RateLimitType } from '../../domain/model.js';
 import type { BreachStore } from '../../domain/ports/breaches.js';
 import { type Database, num } from './schema.js';
@@ -39,5 +39,29 @@ export class KyselyBreachStore implements BreachStore {
         at: b.at,
       })
       .execute();
+  }
+
+  async pruneBreaches(keep: number): Promise<number> {
+    // The same order as `recentBreaches` (newest first, ties by id), so the log keeps exactly what it shows.
+    const r = await this.db
+      .deleteFrom('rate_limit_breaches')
+      .where(
+        'id',
+        'in',
+        this.db
+          .selectFrom(
+            this.db
+              .selectFrom('rate_limit_breaches')
+              .select([
+                'id',
+                sql<number>`row_number() over (partition by account_id order by at desc, id desc)`.as('rank'),
+              ])
+              .as('ranked'),
+          )
+          .select('ranked.id')
+          .where('ranked.rank', '>', keep),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 }

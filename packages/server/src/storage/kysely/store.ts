@@ -130,9 +130,15 @@ export abstract class KyselyStore implements Store {
   recordBreach(b: Breach) {
     return this.breaches.recordBreach(b);
   }
+  pruneBreaches(keep: number) {
+    return this.breaches.pruneBreaches(keep);
+  }
 
   isWeb3TokenUsed(jti: string) {
     return this.web3Tokens.isWeb3TokenUsed(jti);
+  }
+  pruneWeb3Tokens(now: number) {
+    return this.web3Tokens.pruneWeb3Tokens(now);
   }
 
   getSetting(name: string) {

@@ -9,6 +9,11 @@ export class KyselyWeb3TokenStore implements Web3TokenStore {
     const r = await this.db.selectFrom('web3_tokens_used').select('jti').where('jti', '=', jti).executeTakeFirst();
     return r !== undefined;
   }
+
+  async pruneWeb3Tokens(now: number): Promise<number> {
+    const r = await this.db.deleteFrom('web3_tokens_used').where('expires_at', '<', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 }
 
 export function web3TokenTx(trx: Transaction<Database>): Web3TokenTx {
