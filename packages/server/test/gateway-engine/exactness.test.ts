@@ -157,4 +157,29 @@ describe.skipIf(!available)('exactness: several GatewayService instances over on
     );
     await left.release();
   });
+
+  it('reservations of a crashed instance expire and are settled once, at their hold, by the sweepers of the others', async () => {
+    const account = await engine.account({ usdBalance: 1_000_000n });
+    const key = keyOf(account);
+    const crashed = gateways[0] as GatewayService;
+    const held = await Promise.all(Array.from({ length: 20 }, () => crashed.admit(demand(key, account))));
+    clock.advance(60_000 + 30_000 + 1);
+    // Both surviving instances sweep at once: the claims keep them from settling the same reservation twice.
+    const swept = await Promise.all([
+      (gateways[1] as GatewayService).sweepExpired(),
+      (gateways[2] as GatewayService).sweepExpired(),
+    ]);
+    expect(swept[0] + swept[1]).toBe(20);
+    // The crashed instance coming back and settling late changes nothing.
+    await Promise.all(held.map((a) => a.settle({ promptTokens: 1, completionTokens: 1, executionMs: 1 })));
+    await Promise.all(gateways.map((g) => g.flush()));
+    expect(await sums(engine.db, account.id)).toMatchObject({
+      ledgerUsd: 20n * COST,
+      balance: 1_000_000n - 20n * COST,
+    });
+    const next = await (gateways[1] as GatewayService).admit(demand(key, account));
+    expect(next.headers['x-venice-balance-usd']).toBe('0.9960');
+    await next.release();
+    clock.set(T0);
+  });
 });
