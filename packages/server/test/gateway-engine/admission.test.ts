@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/domain/errors.js';
 import type { GatewayService } from '../../src/domain/gateway/admission.js';
-import type { Reservations } from '../../src/domain/ports/reservations.js';
 import { ManualClock } from '../support/clock.js';
 import { reservationFactories } from '../support/reservations.js';
 import { storeFactories } from '../support/stores.js';
-import { demand, type Engine, keyOf, MODEL, openEngine, problems, sums, T0 } from './engine.js';
+import { demand, type Engine, keyOf, MODEL, sums, T0, useGateway } from './engine.js';
 
 async function refusal(p: Promise<unknown>) {
   try {
@@ -22,20 +21,12 @@ const combinations = storeFactories.flatMap((store) => reservationFactories.map(
 for (const { store: factory, counters } of combinations) {
   const available = (await factory.available()) && (await counters.available());
   describe.skipIf(!available)(`GatewayService admission and settlement: ${factory.name} + ${counters.name}`, () => {
+    const clock = new ManualClock(T0);
+    const ctx = useGateway(factory, counters, clock);
     let engine: Engine;
-    let clock: ManualClock;
     let gateway: GatewayService;
-    let reservations: Reservations;
-    beforeAll(async () => {
-      engine = await openEngine(factory);
-      clock = new ManualClock(T0);
-      reservations = await counters.open();
-      gateway = engine.gateway(reservations, clock);
-    });
-    afterAll(async () => {
-      expect(problems).toEqual([]);
-      await reservations?.close();
-      await engine?.dispose();
+    beforeAll(() => {
+      ({ engine, gateway } = ctx);
     });
 
     it('admits with rate-limit and balance headers, settles once to the reported usage', async () => {

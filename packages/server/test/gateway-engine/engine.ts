@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { CatalogModel } from '../../src/domain/catalog.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { GatewayService, type InferenceDemand } from '../../src/domain/gateway/admission.js';
@@ -10,6 +11,8 @@ import { newId } from '../../src/domain/secrets.js';
 import { formatMicros } from '../../src/http/format.js';
 import type { LedgerTables } from '../../src/storage/ledger-store.js';
 import type { Store } from '../../src/storage/types.js';
+import type { ManualClock } from '../support/clock.js';
+import type { ReservationsFactory } from '../support/reservations.js';
 import { POSTGRES_URL, type StoreFactory } from '../support/stores.js';
 
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 30);
@@ -146,4 +149,23 @@ export async function sums(db: Kysely<LedgerTables>, accountId: string) {
     settled: Number(settled.rows[0]?.n ?? 0),
     balance: BigInt(balance?.usd_balance ?? 0),
   };
+}
+
+/**
+ * A suite's engine and gateway over one store and one reservations adapter, opened before its tests and
+ * closed after them; the suite fails if any settlement reported a problem.
+ */
+export function useGateway(store: StoreFactory, counters: ReservationsFactory, clock: ManualClock) {
+  const ctx = {} as { engine: Engine; reservations: Reservations; gateway: GatewayService };
+  beforeAll(async () => {
+    ctx.engine = await openEngine(store);
+    ctx.reservations = await counters.open();
+    ctx.gateway = ctx.engine.gateway(ctx.reservations, clock);
+  });
+  afterAll(async () => {
+    expect(problems).toEqual([]);
+    await ctx.reservations?.close();
+    await ctx.engine?.dispose();
+  });
+  return ctx;
 }

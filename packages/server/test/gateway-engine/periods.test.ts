@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/domain/errors.js';
 import type { GatewayService } from '../../src/domain/gateway/admission.js';
 import type { Account, ApiKeyRecord, LimitPeriod } from '../../src/domain/model.js';
-import type { Reservations } from '../../src/domain/ports/reservations.js';
 import { ManualClock } from '../support/clock.js';
 import { reservationFactories } from '../support/reservations.js';
 import { sqliteFactory } from '../support/stores.js';
-import { demand, type Engine, keyOf, openEngine, problems } from './engine.js';
+import { demand, type Engine, keyOf, useGateway } from './engine.js';
 
 /** One request of the engine's demand costs 200 micro-units; these limits fit exactly one. */
 const ONE_REQUEST = 200n;
@@ -15,19 +14,12 @@ const LAST_MS_OF_JAN_31 = Date.UTC(2026, 0, 31, 23, 59, 59, 999);
 for (const counters of reservationFactories) {
   const available = await counters.available();
   describe.skipIf(!available)(`limit periods and the DIEM epoch at exact UTC instants: ${counters.name}`, () => {
-    let engine: Engine;
-    let reservations: Reservations;
-    let gateway: GatewayService;
     const clock = new ManualClock();
-    beforeAll(async () => {
-      engine = await openEngine(sqliteFactory);
-      reservations = await counters.open();
-      gateway = engine.gateway(reservations, clock);
-    });
-    afterAll(async () => {
-      expect(problems).toEqual([]);
-      await reservations?.close();
-      await engine?.dispose();
+    const ctx = useGateway(sqliteFactory, counters, clock);
+    let engine: Engine;
+    let gateway: GatewayService;
+    beforeAll(() => {
+      ({ engine, gateway } = ctx);
     });
 
     /** Admits and settles one whole request at `at`; or the refusal's message. */
