@@ -25,8 +25,7 @@ interface CorpusEntry {
 const corpus = JSON.parse(readFileSync(new URL('./fuzz-corpus.json', import.meta.url), 'utf8')) as CorpusEntry[];
 
 describe(`the fuzz corpus (${corpus.length} requests)`, () => {
-  const t = useTestApp(sqliteFactory, { config: { limits: { keyCreatesPerMinute: 100_000 } } });
-  let port: number;
+  const t = useTestApp(sqliteFactory, { listen: true, config: { limits: { keyCreatesPerMinute: 100_000 } } });
   let acct: TestAccount;
   let fill: (s: string) => string;
   beforeAll(async () => {
@@ -39,18 +38,13 @@ describe(`the fuzz corpus (${corpus.length} requests)`, () => {
         .replaceAll('{KEYID_UPPER}', inference.id.toUpperCase())
         .replaceAll('{KEYID}', inference.id)
         .replaceAll('{BIG}', 'b'.repeat(20_000));
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (t.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await t.app.close();
   });
 
   it('answers every request as recorded, in the contract shape, never with a 500', async () => {
     const mismatches: string[] = [];
     for (const [i, entry] of corpus.entries()) {
       const body = Buffer.from(fill(Buffer.from(entry.bodyHex, 'hex').toString('latin1')), 'latin1');
-      const a = await rawRequest(port, Buffer.concat([Buffer.from(fill(entry.request), 'latin1'), body]));
+      const a = await rawRequest(t.port, Buffer.concat([Buffer.from(fill(entry.request), 'latin1'), body]));
       const json = a.body === '' ? undefined : (JSON.parse(a.body) as { error?: string });
       const got = { status: a.status, ...(a.status >= 400 && json ? { error: json.error } : {}) };
       if (JSON.stringify(got) !== JSON.stringify(entry.expect)) mismatches.push(`#${i}: ${JSON.stringify(got)}`);

@@ -8,16 +8,10 @@ import { sqliteFactory } from '../support/stores.js';
 
 /** Issue 10 item 8: lax input is refused, never stored in a form the caller did not send. */
 describe('strict input', () => {
-  const t = useTestApp(sqliteFactory);
+  const t = useTestApp(sqliteFactory, { listen: true });
   let acct: TestAccount;
-  let port: number;
   beforeAll(async () => {
     acct = await newAccount(t);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (t.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await t.app.close();
   });
 
   const create = (payload: string | Buffer, headers: Record<string, string> = {}) =>
@@ -65,7 +59,7 @@ describe('strict input', () => {
   it('two Authorization headers are a 400 (was: the first one used)', async () => {
     const other = await newKey(t, acct.accountId);
     const a = await rawRequest(
-      port,
+      t.port,
       `GET /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${acct.adminKey}\r\nAuthorization: Bearer ${other.secret}\r\n\r\n`,
     );
     expect(a.status).toBe(400);
@@ -77,7 +71,7 @@ describe('strict input', () => {
     const before = await count();
     const body = '{"apiKeyType":"INFERENCE","description":"twice"}';
     const a = await rawRequest(
-      port,
+      t.port,
       `POST /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${acct.adminKey}\r\nContent-Type: application/json\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
     expect(a.status).toBe(400);

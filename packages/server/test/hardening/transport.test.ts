@@ -9,16 +9,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Issue 10 item 7: every answer the server gives is JSON in the contract's shape with a request id. */
 describe('answers before a route', () => {
-  const t = useTestApp(sqliteFactory);
-  let port: number;
+  const t = useTestApp(sqliteFactory, { listen: true });
   let acct: TestAccount;
   beforeAll(async () => {
     acct = await newAccount(t);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (t.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await t.app.close();
   });
 
   const contract = (a: { headers: Record<string, string>; body: string }) => {
@@ -36,7 +30,7 @@ describe('answers before a route', () => {
       'POST /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'GET /api/v1/api_keys HTTP/9.9\r\nHost: x\r\n\r\n',
     ]) {
-      const a = await rawRequest(port, bytes);
+      const a = await rawRequest(t.port, bytes);
       expect(a.status, bytes).toBe(400);
       expect(contract(a)).toBe('Bad request');
     }
@@ -44,7 +38,7 @@ describe('answers before a route', () => {
 
   it('431 for oversized headers', async () => {
     const a = await rawRequest(
-      port,
+      t.port,
       `GET /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
     expect(a.status).toBe(431);
@@ -52,7 +46,7 @@ describe('answers before a route', () => {
   });
 
   it('a URL fastify cannot decode (FST_ERR_BAD_URL) is a 400 in our shape', async () => {
-    const a = await rawRequest(port, 'GET /api/v1/api_keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const a = await rawRequest(t.port, 'GET /api/v1/api_keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(a.status).toBe(400);
     expect(contract(a)).toBe('Bad request');
   });
@@ -67,26 +61,29 @@ describe('answers before a route', () => {
   });
 
   it('no Host header gets a 400 that says so (was an empty 400)', async () => {
-    const a = await rawRequest(port, 'GET /api/v1/api_keys HTTP/1.1\r\n\r\n');
+    const a = await rawRequest(t.port, 'GET /api/v1/api_keys HTTP/1.1\r\n\r\n');
     expect(a.status).toBe(400);
     expect(contract(a)).toBe('Missing Host header');
-    const http10 = await rawRequest(port, 'GET /api/v1/nope HTTP/1.0\r\n\r\n');
+    const http10 = await rawRequest(t.port, 'GET /api/v1/nope HTTP/1.0\r\n\r\n');
     expect(http10.status).toBe(404);
   });
 
   it('CONNECT is answered 405 (was a closed socket)', async () => {
-    const a = await rawRequest(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const a = await rawRequest(t.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
     expect(a.status).toBe(405);
     expect(contract(a)).toBe('Method not allowed');
   });
 
   it('TRACE, PROPFIND, SEARCH and other methods on known paths are 405 with Allow (were 404)', async () => {
     for (const method of ['TRACE', 'PROPFIND', 'SEARCH', 'MKCOL', 'LOCK', 'PURGE']) {
-      const a = await rawRequest(port, `${method} /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+      const a = await rawRequest(t.port, `${method} /api/v1/api_keys HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
       expect(a.status, method).toBe(405);
       expect(a.headers.allow).toBe('GET, POST, PATCH, DELETE, HEAD');
       expect(contract(a)).toBe('Method not allowed');
-      const unknown = await rawRequest(port, `${method} /api/v1/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+      const unknown = await rawRequest(
+        t.port,
+        `${method} /api/v1/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
+      );
       expect(unknown.status, method).toBe(404);
       expect(contract(unknown)).toBe('Not found');
     }

@@ -29,21 +29,25 @@ export function futureExpiry(expiresAt: number | null | undefined, now: number):
     throw fieldInvalid(['expiresAt'], 'Expiry must be in the future');
 }
 
-/** A create body (POST /api_keys or the web3 mint) as the domain's input. */
-export function newKeyInput(
-  body: KeySettings & { apiKeyType: NewKeyInput['type']; description: string },
-  now: number,
-): NewKeyInput {
+/** The settings of a create or update body in the domain's words; `undefined` where the body is silent. */
+function keyChanges(body: KeySettings & { description?: string }, now: number): ApiKeyChanges {
   futureExpiry(body.expiresAt, now);
-  return withKeyDefaults({
-    type: body.apiKeyType,
+  return {
     description: body.description,
     expiresAt: body.expiresAt,
     limitUsd: body.consumptionLimit?.usd,
     limitDiem: body.consumptionLimit?.diem,
     limitPeriod: body.limitPeriod,
     modelPrivacy: body.modelPrivacy,
-  });
+  };
+}
+
+/** A create body (POST /api_keys or the web3 mint) as the domain's input. */
+export function newKeyInput(
+  body: KeySettings & { apiKeyType: NewKeyInput['type']; description: string },
+  now: number,
+): NewKeyInput {
+  return withKeyDefaults({ ...keyChanges(body, now), type: body.apiKeyType, description: body.description });
 }
 
 function idempotencyKeyOf(req: FastifyRequest): string | undefined {
@@ -76,16 +80,7 @@ export function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRouteDeps): void 
   app.patch('/api/v1/api_keys', async (req) => {
     const { account } = callerOf(req);
     const body = parseWith(updateKeyBody, req.body);
-    futureExpiry(body.expiresAt, clock.now());
-    const changes: ApiKeyChanges = {
-      description: body.description,
-      expiresAt: body.expiresAt,
-      limitUsd: body.consumptionLimit?.usd,
-      limitDiem: body.consumptionLimit?.diem,
-      limitPeriod: body.limitPeriod,
-      modelPrivacy: body.modelPrivacy,
-    };
-    const key = await keys.update(account.id, body.id, changes);
+    const key = await keys.update(account.id, body.id, keyChanges(body, clock.now()));
     return { success: true, data: present.apiKeyCore(key) };
   });
 
