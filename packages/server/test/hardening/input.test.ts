@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newAccount, newKey, type TestAccount } from '../support/app.js';
 import { useTestApp } from '../support/fixture.js';
 import { rawRequest } from '../support/raw-http.js';

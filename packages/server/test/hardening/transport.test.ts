@@ -1,5 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newAccount, type TestAccount } from '../support/app.js';
 import { useTestApp } from '../support/fixture.js';
 import { rawRequest } from '../support/raw-http.js';
