@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, newAccount, type TestAccount } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, newAccount, type TestAccount } from '../support/app.js';
 import { useTestApp } from '../support/fixture.js';
 import { sqliteFactory } from '../support/stores.js';
 

@@ -1,7 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, newAccount, newKey, type TestAccount } from '../support/app.js';
-import type { ManualClock } from '../support/clock.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newAccount, newKey, type TestAccount } from '../support/app.js';
 import { useTestApp } from '../support/fixture.js';
 import { storeFactories } from '../support/stores.js';
 
