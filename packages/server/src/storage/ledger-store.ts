@@ -41,7 +41,7 @@ export type SettlementTables = {
 export type LedgerTables = Database & SettlementTables;
 
 /** Money binds as decimal text: better-sqlite3 refuses bigints past int64 and pg wants text for int8. */
-const text = (v: bigint): string => v.toString();
+export const text = (v: bigint): string => v.toString();
 /** Multi-row statements stay well under SQLite's and PostgreSQL's bound-parameter limits. */
 const ROWS_PER_STATEMENT = 500;
 
@@ -117,23 +117,8 @@ export class KyselyUsageLedger implements UsageLedger {
   }
 
   private async write(trx: Transaction<LedgerTables>, batch: readonly SettlementRecord[]): Promise<void> {
-    const lines = batch.flatMap((s) => s.entries.map((e) => ledgerRow(s, e)));
+    const { lines, daily, perModel, debits } = settlementRows(batch);
     for (const part of chunks(lines)) await trx.insertInto('usage_ledger').values(part).execute();
-
-    const daily = aggregate(
-      batch.map((s) => ({
-        key_id: s.apiKeyId,
-        account_id: s.accountId,
-        day: s.day,
-        usd: s.charge.usd,
-        diem: s.charge.diem,
-      })),
-      (r) => `${r.key_id}\u0000${r.day}`,
-      (into, r) => {
-        into.usd += r.usd;
-        into.diem += r.diem;
-      },
-    );
     for (const part of chunks(daily))
       await trx
         .insertInto('usage_daily')
@@ -145,28 +130,6 @@ export class KyselyUsageLedger implements UsageLedger {
           }),
         )
         .execute();
-
-    const perModel = aggregate(
-      batch.flatMap((s) =>
-        s.entries.map((e) => ({
-          account_id: s.accountId,
-          api_key_id: s.apiKeyId,
-          day: s.day,
-          model_id: s.modelId,
-          kind: e.kind,
-          currency: e.currency,
-          amount: e.amount,
-          tokens: e.tokens,
-          requests: e.requests as number,
-        })),
-      ),
-      (r) => [r.account_id, r.day, r.api_key_id, r.model_id, r.kind, r.currency].join('\u0000'),
-      (into, r) => {
-        into.amount += r.amount;
-        into.tokens += r.tokens;
-        into.requests += r.requests;
-      },
-    );
     for (const part of chunks(perModel))
       await trx
         .insertInto('usage_daily_model')
@@ -179,14 +142,6 @@ export class KyselyUsageLedger implements UsageLedger {
           }),
         )
         .execute();
-
-    const debits = aggregate(
-      batch.filter((s) => s.charge.usd > 0n).map((s) => ({ id: s.accountId, usd: s.charge.usd })),
-      (r) => r.id,
-      (into, r) => {
-        into.usd += r.usd;
-      },
-    );
     for (const d of debits)
       await trx
         .updateTable('accounts')
@@ -220,6 +175,57 @@ export class KyselyUsageLedger implements UsageLedger {
       keySpent: { usd: BigInt(key?.usd ?? 0), diem: BigInt(key?.diem ?? 0) },
     };
   }
+}
+
+/**
+ * What a batch of fresh settlements writes, whatever the database: one ledger line per entry, and the
+ * daily, per-model and balance rows summed per row they touch (in key order).
+ */
+export function settlementRows(batch: readonly SettlementRecord[]) {
+  const lines = batch.flatMap((s) => s.entries.map((e) => ledgerRow(s, e)));
+  const daily = aggregate(
+    batch.map((s) => ({
+      key_id: s.apiKeyId,
+      account_id: s.accountId,
+      day: s.day,
+      usd: s.charge.usd,
+      diem: s.charge.diem,
+    })),
+    (r) => `${r.key_id}\u0000${r.day}`,
+    (into, r) => {
+      into.usd += r.usd;
+      into.diem += r.diem;
+    },
+  );
+  const perModel = aggregate(
+    batch.flatMap((s) =>
+      s.entries.map((e) => ({
+        account_id: s.accountId,
+        api_key_id: s.apiKeyId,
+        day: s.day,
+        model_id: s.modelId,
+        kind: e.kind,
+        currency: e.currency,
+        amount: e.amount,
+        tokens: e.tokens,
+        requests: e.requests as number,
+      })),
+    ),
+    (r) => [r.account_id, r.day, r.api_key_id, r.model_id, r.kind, r.currency].join('\u0000'),
+    (into, r) => {
+      into.amount += r.amount;
+      into.tokens += r.tokens;
+      into.requests += r.requests;
+    },
+  );
+  const debits = aggregate(
+    batch.filter((s) => s.charge.usd > 0n).map((s) => ({ id: s.accountId, usd: s.charge.usd })),
+    (r) => r.id,
+    (into, r) => {
+      into.usd += r.usd;
+    },
+  );
+  return { lines, daily, perModel, debits };
 }
 
 function ledgerRow(s: SettlementRecord, e: LedgerEntry): LedgerTables['usage_ledger'] {

@@ -4,8 +4,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
+import { SqliteUsageLedger } from './ledger-sqlite.js';
 import { migrate } from './migrations.js';
-import { unavailableAs503 } from './unavailable.js';
+import { databaseUnavailable, unavailableAs503 } from './unavailable.js';
 
 /**
  * SQLite through one connection. Kysely runs every query and transaction of a connection one at a
@@ -13,13 +14,16 @@ import { unavailableAs503 } from './unavailable.js';
  */
 export class SqliteStore extends KyselyStore {
   readonly kind = 'sqlite' as const;
+  override readonly ledger: SqliteUsageLedger;
 
   constructor(
     db: Kysely<Database>,
+    raw: BetterSqlite3.Database,
     /** A second, read-only connection for the hot reads (absent for in-memory databases). */
     private readonly reader?: CachedStatements,
   ) {
     super(db);
+    this.ledger = new SqliteUsageLedger(db, raw, (e) => (isBusy(e) ? databaseUnavailable(e) : e));
   }
 
   protected async lockAccount(_tx: Transaction<Database>, _accountId: string): Promise<void> {}
@@ -99,8 +103,8 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
   raw.defaultSafeIntegers(true);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(raw) }) });
   await migrate(db as Kysely<unknown>);
-  if (path === ':memory:') return new SqliteStore(db);
+  if (path === ':memory:') return new SqliteStore(db, raw);
   const reader = new BetterSqlite3(path, { readonly: true });
   reader.defaultSafeIntegers(true);
-  return new SqliteStore(db, withStatementCache(reader));
+  return new SqliteStore(db, raw, withStatementCache(reader));
 }
