@@ -108,12 +108,8 @@ export class KeyService {
     if (!SECRET_PATTERN.test(secret)) throw authFailed();
     const digest = digestSecret(secret);
     const cached = this.cache.get(digest);
-    let found = cached?.value;
     this.metrics.authCache(cached !== undefined);
-    if (!cached) {
-      found = await this.store.findKeyByDigest(digest);
-      this.cache.set(digest, found);
-    }
+    const found = cached ? cached.value : await this.cache.load(digest, () => this.store.findKeyByDigest(digest));
     const now = this.clock.now();
     if (!found || !isActive(found.key, now)) throw authFailed();
     const last = found.key.lastUsedAt;
