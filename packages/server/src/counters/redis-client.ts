@@ -24,6 +24,8 @@ export function resilientRedis(url: string, warn: Warn = stderrWarning): Redis {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    // The commands of one tick (every admission and settlement in flight) leave in one write.
+    enableAutoPipelining: true,
   });
   const where = (() => {
     const u = new URL(url);

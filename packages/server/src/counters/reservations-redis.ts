@@ -110,15 +110,11 @@ export class RedisReservations implements Reservations {
       // Relative expiry: the domain clock need not agree with Redis's own.
       ...r.windows.flatMap((w, i) => [w.limit, w.cost, (starts[i] as number) + w.windowMs - r.now + 60_000]),
     ];
-    // The sweep index rides in the same round trip; it only tells sweepers which accounts to look at.
-    const results = await this.redis
-      .pipeline()
-      .vkReserve(keys.length, ...keys, ...args)
-      .zadd(this.sweepIndex, 'LT', r.deadline, r.accountId)
-      .exec();
-    const [error, reply] = results?.[0] ?? [new Error('no reply')];
-    if (error) throw error;
-    return this.outcome(r, reply as Reply, description, starts);
+    // The sweep index rides in the same write (auto-pipelined, in this order); it only tells sweepers
+    // which accounts to look at, so its failure is not the request's.
+    const reply = this.scripts.vkReserve(keys.length, ...keys, ...args);
+    this.redis.zadd(this.sweepIndex, 'LT', r.deadline, r.accountId).catch(() => {});
+    return this.outcome(r, (await reply) as Reply, description, starts);
   }
 
   private outcome(r: ReserveRequest, reply: Reply, description: Description, starts: number[]): ReserveOutcome {
@@ -293,12 +289,6 @@ export class RedisReservations implements Reservations {
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
-  }
-}
-
-declare module 'ioredis' {
-  interface ChainableCommander {
-    vkReserve(...args: (string | number)[]): ChainableCommander;
   }
 }
 
