@@ -2,7 +2,17 @@
 // Compiles src/ to dist/ with tsc. `--if-stale` builds only when dist is missing or older than a source
 // file, so `npm start` always runs current JavaScript without paying for a build on every start.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,12 +69,15 @@ try {
 // A clean build into a directory of its own, swapped in at the end: a module deleted from src/ does
 // not live on in dist/, and processes started meanwhile from dist/ never see it half written.
 const next = `${dist}.next-${process.pid}`;
+const startedAt = new Date();
 const result = spawnSync(process.execPath, [tsc, '-p', config, '--outDir', next], { stdio: 'inherit' });
 if (result.status !== 0) {
   rmSync(next, { recursive: true, force: true });
   process.exit(result.status ?? 1);
 }
-writeFileSync(join(next, '.built'), `${new Date().toISOString()}\n`);
+// Stamped with the time the build started: a source saved while tsc ran is newer, so the next start rebuilds.
+writeFileSync(join(next, '.built'), `${startedAt.toISOString()}\n`);
+utimesSync(join(next, '.built'), startedAt, startedAt);
 const old = `${dist}.old-${process.pid}`;
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);

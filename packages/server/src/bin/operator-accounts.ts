@@ -13,10 +13,11 @@ function describe(a: Account) {
     diemEpochAllocation: formatMicros(a.diemEpochAllocation),
     walletAddress: a.walletAddress,
     createdAt: new Date(a.createdAt).toISOString(),
+    disabledAt: a.disabledAt === null ? null : new Date(a.disabledAt).toISOString(),
   };
 }
 
-/** `accounts …`: create and list accounts, move their money, set their tier. */
+/** `accounts …`: create and list accounts, move their money, set their tier, disable and enable them. */
 export function accountCommands(program: Command, ctx: OperatorContext): void {
   const { io } = ctx;
   const amount = (text: string, positive: boolean) => {
@@ -61,10 +62,11 @@ export function accountCommands(program: Command, ctx: OperatorContext): void {
         for (const a of all) io.out(`${JSON.stringify(describe(a))}\n`);
         return;
       }
-      io.out(`${['id', 'tier', 'usd', 'diem/epoch', 'wallet'].join('\t')}\n`);
+      io.out(`${['id', 'tier', 'usd', 'diem/epoch', 'wallet', 'state'].join('\t')}\n`);
       for (const a of all) {
         const d = describe(a);
-        io.out(`${[d.id, d.tier, d.usdBalance, d.diemEpochAllocation, d.walletAddress ?? '-'].join('\t')}\n`);
+        const state = d.disabledAt ? `disabled since ${d.disabledAt}` : 'enabled';
+        io.out(`${[d.id, d.tier, d.usdBalance, d.diemEpochAllocation, d.walletAddress ?? '-', state].join('\t')}\n`);
       }
     });
 
@@ -82,6 +84,21 @@ export function accountCommands(program: Command, ctx: OperatorContext): void {
         const { accounts } = ctx.runtime().services;
         const a = name === 'credit' ? await accounts.creditUsd(id, micros) : await accounts.debitUsd(id, micros);
         print(o.json, a, `Account ${a.id} USD balance: ${formatMicros(a.usdBalance)}`);
+      });
+  }
+
+  for (const disabled of [true, false]) {
+    acc
+      .command(`${disabled ? 'disable' : 'enable'} <accountId>`)
+      .description(
+        disabled
+          ? "stop an account: its keys fail authentication on every instance within the auth cache's 1 s"
+          : 'let a disabled account authenticate again',
+      )
+      .option('--json', 'print JSON')
+      .action(async (id: string, o: { json?: boolean }) => {
+        const a = await ctx.runtime().services.accounts.setDisabled(id, disabled);
+        print(o.json, a, `Account ${a.id} ${a.disabledAt === null ? 'enabled' : 'disabled'}`);
       });
   }
 

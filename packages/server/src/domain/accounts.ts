@@ -49,6 +49,7 @@ export class AccountService {
       diemEpochAllocation: this.defaults.diemEpochAllocation,
       walletAddress,
       createdAt: this.clock.now(),
+      disabledAt: null,
     };
   }
 
@@ -96,6 +97,13 @@ export class AccountService {
   async setDiemAllocation(id: string, micros: bigint): Promise<Account> {
     if (micros < 0n) throw new AppError('BAD_REQUEST', 'DIEM allocation cannot be negative');
     return (await this.store.updateAccount(id, { diemEpochAllocation: micros })) ?? (await this.get(id));
+  }
+
+  /** An operator's stop: keys are refused at authentication, within the auth cache's life on every instance. */
+  async setDisabled(id: string, disabled: boolean): Promise<Account> {
+    const account = await this.store.setDisabled(id, disabled ? this.clock.now() : null);
+    if (!account) throw new AppError('NOT_FOUND', 'Account not found');
+    return account;
   }
 
   async balances(account: Account): Promise<Balances> {

@@ -111,7 +111,8 @@ export class KeyService {
     this.metrics.authCache(cached !== undefined);
     const found = cached ? cached.value : await this.cache.load(digest, () => this.store.findKeyByDigest(digest));
     const now = this.clock.now();
-    if (!found || !isActive(found.key, now)) throw authFailed();
+    // The account's state rides in the cached record, so a disabled account is refused within the cache's life.
+    if (!found || !isActive(found.key, now) || found.account.disabledAt !== null) throw authFailed();
     const last = found.key.lastUsedAt;
     if (last === null || now - last >= LAST_USED_RESOLUTION_MS) {
       found.key.lastUsedAt = now;

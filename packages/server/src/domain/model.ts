@@ -16,6 +16,8 @@ export interface Account {
   diemEpochAllocation: bigint;
   walletAddress: string | null;
   createdAt: number;
+  /** Set by an operator: the account's keys fail authentication while it is. */
+  disabledAt: number | null;
 }
 
 export interface ApiKeyRecord {

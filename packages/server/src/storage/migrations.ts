@@ -164,6 +164,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_account_disabled': {
+    // An operator's stop: null while the account may authenticate; the time it was disabled otherwise.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('accounts').addColumn('disabled_at', 'bigint').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

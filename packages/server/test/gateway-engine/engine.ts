@@ -81,6 +81,7 @@ export async function openEngine(factory: StoreFactory): Promise<Engine> {
         diemEpochAllocation: 0n,
         walletAddress: null,
         createdAt: T0,
+        disabledAt: null,
         ...over,
       };
       await opened.store.createAccount(account);

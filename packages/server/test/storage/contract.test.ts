@@ -15,6 +15,7 @@ const account = (over: Partial<Account> = {}): Account => ({
   diemEpochAllocation: 0n,
   walletAddress: null,
   createdAt: T0,
+  disabledAt: null,
   ...over,
 });
 
@@ -74,6 +75,19 @@ for (const factory of storeFactories) {
       });
       expect(await store.updateAccount(a.id, {})).toMatchObject({ tier: 'gold' });
       expect(await store.creditUsd(newId(), 1n)).toBeUndefined();
+    });
+
+    it('disables an account (keeping the first time), shows it with its keys, and enables it', async () => {
+      const a = await withAccount();
+      const k = key(a.id);
+      await insert(k);
+      expect((await store.setDisabled(a.id, T0 + 1))?.disabledAt).toBe(T0 + 1);
+      expect((await store.setDisabled(a.id, T0 + 2))?.disabledAt).toBe(T0 + 1);
+      expect((await store.findKeyByDigest(k.secretDigest))?.account.disabledAt).toBe(T0 + 1);
+      expect((await store.listAccounts()).find((x) => x.id === a.id)?.disabledAt).toBe(T0 + 1);
+      expect(await store.setDisabled(a.id, null)).toEqual({ ...a, disabledAt: null });
+      expect((await store.findKeyByDigest(k.secretDigest))?.account.disabledAt).toBeNull();
+      expect(await store.setDisabled(newId(), T0)).toBeUndefined();
     });
 
     it('links one account to a wallet, even when first mints race', async () => {

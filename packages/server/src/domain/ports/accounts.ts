@@ -15,4 +15,6 @@ export interface AccountStore {
     accountId: string,
     changes: { tier?: string; diemEpochAllocation?: bigint },
   ): Promise<Account | undefined>;
+  /** `disabledAt` null enables the account; a time disables it, keeping an earlier time if already disabled. */
+  setDisabled(accountId: string, disabledAt: number | null): Promise<Account | undefined>;
 }

@@ -11,6 +11,7 @@ export function toAccount(r: Selectable<Database['accounts']>): Account {
     diemEpochAllocation: big(r.diem_epoch_allocation),
     walletAddress: r.wallet_address,
     createdAt: num(r.created_at),
+    disabledAt: r.disabled_at === null ? null : num(r.disabled_at),
   };
 }
 
@@ -22,6 +23,7 @@ function accountRow(a: Account): Database['accounts'] {
     diem_epoch_allocation: bind(a.diemEpochAllocation) as string,
     wallet_address: a.walletAddress,
     created_at: a.createdAt,
+    disabled_at: a.disabledAt,
   };
 }
 
@@ -95,6 +97,16 @@ export class KyselyAccountStore implements AccountStore {
       set.diem_epoch_allocation = bind(changes.diemEpochAllocation) as string;
     if (Object.keys(set).length > 0)
       await this.db.updateTable('accounts').set(set).where('id', '=', accountId).execute();
+    return this.getAccount(accountId);
+  }
+
+  async setDisabled(accountId: string, disabledAt: number | null): Promise<Account | undefined> {
+    // Disabling twice keeps the first time: the record says since when the account has been stopped.
+    await this.db
+      .updateTable('accounts')
+      .set({ disabled_at: disabledAt === null ? null : sql`coalesce(disabled_at, ${disabledAt})` })
+      .where('id', '=', accountId)
+      .execute();
     return this.getAccount(accountId);
   }
 }

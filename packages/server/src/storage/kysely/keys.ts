@@ -76,6 +76,7 @@ export class KyselyKeyReads {
             'accounts.diem_epoch_allocation',
             'accounts.wallet_address',
             'accounts.created_at as account_created_at',
+            'accounts.disabled_at',
           ])
           .where('api_keys.secret_digest', '=', digest),
       ),
@@ -97,6 +98,7 @@ export class KyselyKeyReads {
         diem_epoch_allocation: r.diem_epoch_allocation,
         wallet_address: r.wallet_address,
         created_at: r.account_created_at,
+        disabled_at: r.disabled_at,
       }),
     };
   }

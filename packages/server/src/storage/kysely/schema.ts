@@ -11,6 +11,7 @@ export interface Database {
     diem_epoch_allocation: Int;
     wallet_address: string | null;
     created_at: Int;
+    disabled_at: Int | null;
   };
   api_keys: {
     id: string;

@@ -81,6 +81,9 @@ export abstract class KyselyStore implements Store {
   updateAccount(accountId: string, changes: { tier?: string; diemEpochAllocation?: bigint }) {
     return this.accounts.updateAccount(accountId, changes);
   }
+  setDisabled(accountId: string, disabledAt: number | null) {
+    return this.accounts.setDisabled(accountId, disabledAt);
+  }
 
   findKeyByDigest(digest: string) {
     return this.keys.findKeyByDigest(digest);
