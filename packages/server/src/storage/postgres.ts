@@ -3,11 +3,18 @@ import pg from 'pg';
 import { isAppError } from '../domain/errors.js';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
+import { PostgresUsageLedger } from './ledger-postgres.js';
 import { migrate } from './migrations.js';
 import { unavailableAs503 } from './unavailable.js';
 
 export class PostgresStore extends KyselyStore {
   readonly kind = 'postgres' as const;
+  override readonly ledger: PostgresUsageLedger;
+
+  constructor(db: Kysely<Database>) {
+    super(db);
+    this.ledger = new PostgresUsageLedger(db);
+  }
 
   protected async lockAccount(tx: Transaction<Database>, accountId: string): Promise<void> {
     // A row lock on the account serialises its creates, revokes and mints across all instances.
