@@ -109,11 +109,13 @@ return 1
  * is absent is not created: the generation is bumped so that a rebuild racing this one starts over.
  */
 export const FINALIZE = `${HELPERS}
-local st = redis.call('HGET', KEYS[5], 'st')
+local rec = redis.call('HMGET', KEYS[5], 'st', 'usd', 'diem')
+local st = rec[1]
 if st == 'done' then return 0 end
 local lost = not st
-local usdDelta = tonumber(ARGV[2]) - tonumber(ARGV[4])
-local diemDelta = tonumber(ARGV[5]) - tonumber(ARGV[3])
+-- What was held is what the record says: a caller whose reserve reply never came cancels without knowing.
+local usdDelta = tonumber(rec[2] or ARGV[2]) - tonumber(ARGV[4])
+local diemDelta = tonumber(ARGV[5]) - tonumber(rec[3] or ARGV[3])
 if lost then
   usdDelta = -tonumber(ARGV[4])
   diemDelta = tonumber(ARGV[5])

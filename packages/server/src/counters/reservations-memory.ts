@@ -144,8 +144,9 @@ export class MemoryReservations implements Reservations {
     // A record this process never held (it restarted): the mirrors were rebuilt from a database that may
     // lack this charge, so count it in (at worst twice: an account may then spend less, never more).
     const lost = record === undefined;
-    const usdDelta = lost ? -f.charge.usd : h.usd - f.charge.usd;
-    const diemDelta = lost ? f.charge.diem : f.charge.diem - h.diem;
+    // What was held is what the record says (as in the Redis adapter's script).
+    const usdDelta = lost ? -f.charge.usd : record.held.usd - f.charge.usd;
+    const diemDelta = lost ? f.charge.diem : f.charge.diem - record.held.diem;
     if (!this.adjust(this.usd, h.accountId, usdDelta)) this.bumpGeneration(h.accountId);
     if (!this.adjust(this.diem, `${h.accountId}:${h.day}`, diemDelta)) this.bumpGeneration(h.accountId);
     const keyName = `${h.accountId}:${h.keyId}:${h.keyPeriodStart}`;

@@ -6,6 +6,7 @@ import type { UsageLedger } from '../ports/ledger.js';
 import { type DenialReason, type Metrics, NO_METRICS } from '../ports/metrics.js';
 import type {
   ErrorBudget,
+  HeldReservation,
   Reservations,
   ReserveOutcome,
   ReserveRequest,
@@ -234,10 +235,48 @@ export class GatewayService {
 
   private async reserveWithMirrors(request: ReserveRequest): Promise<ReserveOutcome> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.guard(() => this.reservations.reserve(request));
+      const outcome = await this.guard(() =>
+        this.reservations.reserve(request).catch((error: unknown) => {
+          this.cancel(request);
+          throw error;
+        }),
+      );
       if (outcome.ok || outcome.reason !== 'missing' || attempt >= MIRROR_REBUILD_ATTEMPTS) return outcome;
       await this.rebuild(request, outcome.generation);
     }
+  }
+
+  /**
+   * A reserve that failed at the client (its reply late past the command timeout on a stalled event loop)
+   * may still have run in the counters: left alone, that hold would keep money and window slots from
+   * other requests and end charged by the sweeper for a request never served. A finalize of the same id,
+   * sent after it on the same connection, releases all of it, or only marks the id done if it never ran.
+   */
+  private cancel(request: ReserveRequest): void {
+    const m = request.money;
+    const actualCosts = Object.fromEntries(request.windows.map((w) => [w.name, 0]));
+    const reservation: HeldReservation = {
+      id: request.id,
+      accountId: request.accountId,
+      keyId: request.keyId,
+      day: m.day,
+      keyPeriodStart: m.keyPeriodStart,
+      windows: request.windows.map(({ name, windowMs, cost }) => ({
+        name,
+        windowMs,
+        cost,
+        windowStart: Math.floor(request.now / windowMs) * windowMs,
+      })),
+      deadline: request.deadline,
+      meta: request.meta,
+      usd: 0n,
+      diem: 0n,
+    };
+    this.reservations
+      .finalize({ reservation, charge: { usd: 0n, diem: 0n }, actualCosts, now: request.now })
+      .catch((error) =>
+        this.log.warn({ err: describe(error) }, 'failed reserve not cancelled; the sweeper charges it'),
+      );
   }
 
   /**
