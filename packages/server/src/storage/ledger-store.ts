@@ -45,6 +45,48 @@ export const text = (v: bigint): string => v.toString();
 /** Multi-row statements stay well under SQLite's and PostgreSQL's bound-parameter limits. */
 const ROWS_PER_STATEMENT = 500;
 
+/** Column orders of the ledgers that write their SQL out (SQLite, PostgreSQL). */
+export const COLUMNS = {
+  line: [
+    'id',
+    'account_id',
+    'api_key_id',
+    'reservation_id',
+    'request_id',
+    'at',
+    'model_id',
+    'sku',
+    'kind',
+    'tokens',
+    'price_per_mtok',
+    'amount',
+    'currency',
+    'prompt_tokens',
+    'completion_tokens',
+    'execution_ms',
+  ],
+  daily: ['key_id', 'account_id', 'day', 'usd', 'diem'],
+  perModel: ['account_id', 'api_key_id', 'day', 'model_id', 'kind', 'currency', 'amount', 'tokens', 'requests'],
+} as const;
+
+/** The upserts' conflict clauses, the same SQL on SQLite and PostgreSQL. */
+export const ON_CONFLICT = {
+  daily:
+    ' on conflict (key_id, day) do update set usd = usage_daily.usd + excluded.usd, diem = usage_daily.diem + excluded.diem',
+  perModel:
+    ' on conflict (account_id, day, api_key_id, model_id, kind, currency) do update set ' +
+    'amount = usage_daily_model.amount + excluded.amount, tokens = usage_daily_model.tokens + excluded.tokens, ' +
+    'requests = usage_daily_model.requests + excluded.requests',
+};
+
+/** A row's values in `columns` order, money as decimal text. */
+export function valuesOf<R extends object>(row: R, columns: readonly (keyof R)[]): unknown[] {
+  return columns.map((c) => {
+    const v = row[c];
+    return typeof v === 'bigint' ? v.toString() : v;
+  });
+}
+
 export function chunks<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT));
