@@ -13,7 +13,16 @@ const available = (await postgresFactory.available()) && (await serviceAvailable
  */
 const BUDGET_MESSAGE =
   'Too many failed attempts (> 50) resulting in a non-success status code. Please wait 30 seconds and try again.';
-const refusedAs402Or429 = (statuses: Map<number, number>) => (statuses.get(402) ?? 0) + (statuses.get(429) ?? 0);
+/**
+ * On a loaded machine an event loop may stall past the Redis command timeout: those requests are refused
+ * with a 503 (fail closed, holding nothing), a refusal like the others. What is proved stays exact: how
+ * many were admitted, and what the ledger holds.
+ */
+const UNAVAILABLE_MESSAGE =
+  'The rate-limit and balance service is unavailable; money-bearing requests are refused until it is back.';
+const refused = (statuses: Map<number, number>, ...as: number[]) =>
+  as.reduce((n, status) => n + (statuses.get(status) ?? 0), statuses.get(503) ?? 0);
+const without503 = (messages: Set<string>) => [...messages].filter((m) => m !== UNAVAILABLE_MESSAGE).sort();
 
 /** Waits, if need be, so that a storm starts early in a UTC minute and stays inside one RPM/TPM window. */
 async function earlyInAMinute(): Promise<void> {
@@ -57,8 +66,8 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: 50n * COST });
     const { statuses, messages, story } = await storm(cluster, secret, CONCURRENT);
     expect(statuses.get(200), story).toBe(50);
-    expect(refusedAs402Or429(statuses), story).toBe(CONCURRENT - 50);
-    expect([...messages].sort(), story).toEqual([
+    expect(refused(statuses, 402, 429), story).toBe(CONCURRENT - 50);
+    expect(without503(messages), story).toEqual([
       'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.',
       BUDGET_MESSAGE,
     ]);
@@ -80,8 +89,8 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { accountId, secret } = await cluster.key(50n * COST);
     const { statuses, messages, story } = await storm(cluster, secret, CONCURRENT);
     expect(statuses.get(200), story).toBe(50);
-    expect(refusedAs402Or429(statuses), story).toBe(CONCURRENT - 50);
-    expect([...messages].sort(), story).toEqual([
+    expect(refused(statuses, 402, 429), story).toBe(CONCURRENT - 50);
+    expect(without503(messages), story).toEqual([
       'Insufficient USD or Diem balance to complete request.',
       BUDGET_MESSAGE,
     ]);
@@ -93,13 +102,9 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { secret } = await cluster.key(1_000_000_000n);
     await earlyInAMinute();
     const { statuses, messages, story } = await storm(cluster, secret, CONCURRENT, { ...BODY, model: 'rpm-100' });
-    expect(statuses, story).toEqual(
-      new Map([
-        [200, 100],
-        [429, 900],
-      ]),
-    );
-    expect([...messages], story).toEqual(['Rate limit exceeded']);
+    expect(statuses.get(200), story).toBe(100);
+    expect(refused(statuses, 429), story).toBe(900);
+    expect(without503(messages), story).toEqual(['Rate limit exceeded']);
   }, 120_000);
 
   it('requests refused by TPM leave RPM untouched', async () => {
@@ -109,7 +114,7 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { statuses, story } = await storm(cluster, secret, 200, body);
     const admitted = statuses.get(200) ?? 0;
     expect(admitted, story).toBeGreaterThan(0);
-    expect(admitted + (statuses.get(429) ?? 0), story).toBe(200);
+    expect(admitted + refused(statuses, 429), story).toBe(200);
     const view = await fetch(`${cluster.servers[1]?.base}/api_keys/rate_limits`, {
       headers: { authorization: `Bearer ${secret}` },
     });
