@@ -56,14 +56,21 @@ async function main(): Promise<number | undefined> {
   if (first)
     deliverFirstKey(first, runtime.database, { isTTY: process.stdout.isTTY === true, write: io.out, log: logger });
 
-  const stop = (signal: string) =>
-    stopGracefully({ app, runtime, logger, graceMs: config.shutdownGraceMs, signal, also: listeners }).then(
+  const stop = (signal: string) => {
+    // The last resort if a store close or the ledger flush hangs past the grace: exit rather than linger.
+    const graceMs = config.shutdownGraceMs;
+    setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown did not finish within the grace period + 10 s: exiting');
+      process.exit(1);
+    }, graceMs + 10_000).unref();
+    return stopGracefully({ app, runtime, logger, graceMs, signal, also: listeners }).then(
       () => process.exit(0),
       (e) => {
         logger.error({ err: e }, 'shutdown failed');
         process.exit(1);
       },
     );
+  };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   return undefined;
