@@ -132,6 +132,7 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const limit = 150n * COST;
     const { accountId, secret } = await cluster.key(1_000_000_000n, { limitUsd: limit });
     const kinds = { json: 0, stream: 0, cut: 0 };
+    const answers = new Map<string, number>();
     await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const kind = (['json', 'stream', 'cut'] as const)[i % 3] as 'json' | 'stream' | 'cut';
@@ -145,6 +146,8 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
           body: JSON.stringify(body),
           signal: controller.signal,
         });
+        const line = `${kind} ${res.status}`;
+        answers.set(line, (answers.get(line) ?? 0) + 1);
         if (res.status !== 200) return void (await res.text());
         kinds[kind]++;
         if (kind !== 'cut') return void (await res.text());
@@ -155,8 +158,9 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
         await reader?.cancel().catch(() => {});
       }),
     );
-    expect(kinds.json + kinds.stream + kinds.cut).toBeGreaterThanOrEqual(150);
-    expect(Math.min(kinds.json, kinds.stream, kinds.cut)).toBeGreaterThan(0);
+    const story = [...answers].map(([line, n]) => `${n} × ${line}`).join('\n');
+    expect(kinds.json + kinds.stream + kinds.cut, story).toBeGreaterThanOrEqual(150);
+    expect(Math.min(kinds.json, kinds.stream, kinds.cut), story).toBeGreaterThan(0);
     await eventually('every reservation settled or released', async () => (await cluster.held(accountId)) === 0);
     const totals = await cluster.totals(accountId);
     expect(totals.ledgerUsd).toBeLessThanOrEqual(limit);
