@@ -26,17 +26,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../packages/server/src/app.js';
 import { resolveConfig } from '../packages/server/src/config.js';
-import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
 import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
-import { systemClock } from '../packages/server/src/domain/clock.js';
 import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import { dayOf } from '../packages/server/src/domain/time.js';
-import { buildRuntime } from '../packages/server/src/runtime.js';
 import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
 import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { benchGateway } from './gateway.js';
 import type { LoadJob, LoadResult } from './load.js';
+import { benchRuntime } from './runtime.js';
 import { benchUsage } from './usage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -124,13 +122,7 @@ async function measure(scenario: string, url: string, headers: Record<string, st
 async function realApp(store: Store) {
   // Keys are created through the domain, whose create rate is enforced with the app's clock.
   const config = resolveConfig({ limits: { keyCreatesPerMinute: 100_000 } });
-  const runtime = buildRuntime({
-    config,
-    store,
-    counters: new MemoryLimitCounters(),
-    clock: systemClock,
-    serverSecret: randomBytes(32),
-  });
+  const runtime = benchRuntime(config, store);
   const app = await buildApp(runtime);
   const { services } = runtime;
   const { account, created } = await createAccountWithAdminKey(services.accounts, services.keys);

@@ -16,15 +16,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { buildApp } from '../packages/server/src/app.js';
 import { resolveConfig } from '../packages/server/src/config.js';
-import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
 import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
 import { systemClock } from '../packages/server/src/domain/clock.js';
 import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import { UsageAnalyticsService } from '../packages/server/src/domain/usage/analytics.js';
-import { buildRuntime } from '../packages/server/src/runtime.js';
 import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
 import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
+import { benchRuntime } from './runtime.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ENTRIES = Number(process.env.BENCH_LEDGER_ENTRIES ?? 1_000_000);
@@ -86,13 +85,7 @@ function stats(times: number[]) {
 
 async function benchEngine(engine: string, store: Store, sql: Dialect, measure?: Measure) {
   const config = resolveConfig({});
-  const runtime = buildRuntime({
-    config,
-    store,
-    counters: new MemoryLimitCounters(),
-    clock: systemClock,
-    serverSecret: randomBytes(32),
-  });
+  const runtime = benchRuntime(config, store);
   const app = await buildApp({ config, clock: systemClock, services: runtime.services });
   try {
     const { account, created } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
