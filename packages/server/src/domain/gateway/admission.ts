@@ -14,7 +14,7 @@ import type {
   WindowAsk,
   WindowState,
 } from '../ports/reservations.js';
-import { newId } from '../secrets.js';
+import { newOrderedId } from '../secrets.js';
 import { chargeOf } from './hold.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { describe, type GatewayLog } from './log.js';
@@ -149,7 +149,7 @@ export class GatewayService {
       tokenWindow: limits ? `${d.model.id}:TPM` : null,
     };
     const request: ReserveRequest = {
-      id: newId(),
+      id: newOrderedId(),
       accountId: d.account.id,
       keyId: d.key.id,
       windows,
@@ -201,7 +201,7 @@ export class GatewayService {
     try {
       if (await this.reservations.recordFailure(account.id, key.id, this.budget, now))
         await this.breaches.recordBreach({
-          id: newId(),
+          id: newOrderedId(),
           accountId: account.id,
           apiKeyId: key.id,
           modelId,
@@ -331,7 +331,7 @@ export class GatewayService {
   private async breach(d: InferenceDemand, type: RateLimitType, now: number): Promise<void> {
     try {
       await this.breaches.recordBreach({
-        id: newId(),
+        id: newOrderedId(),
         accountId: d.account.id,
         apiKeyId: d.key.id,
         modelId: d.model.id,

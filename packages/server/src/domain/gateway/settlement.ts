@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SettlementRecord } from '../ports/ledger.js';
 import type { Charge, HeldReservation, Reservations } from '../ports/reservations.js';
-import { newId } from '../secrets.js';
+import { newOrderedId } from '../secrets.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { describe, type GatewayLog } from './log.js';
 import { ledgerEntries, type Prices, type Usage } from './pricing.js';
@@ -51,7 +51,7 @@ export class Settler {
       usage,
       charge,
       freeCurrency: held.diem > 0n ? 'DIEM' : 'USD',
-      newId,
+      newId: newOrderedId,
     });
     await this.complete(held, meta, this.recordOf(held, meta, usage, charge, entries));
   }
