@@ -168,11 +168,18 @@ if first[2] then redis.call('ZADD', KEYS[2], first[2], ARGV[5]) else redis.call(
 return out
 `;
 
-/** KEYS: the failure window, the block. ARGV: now, threshold, window ttl, block ms. 1 when this failure starts a block. */
+/**
+ * KEYS: the key's failure log, the block. ARGV: now, threshold, window ms, block ms. 1 when this failure
+ * starts a block. The log keeps the newest `threshold + 1` failure times, so the window slides exactly:
+ * the budget is spent when the oldest of them is younger than the window.
+ */
 export const RECORD_FAILURE = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-if count <= tonumber(ARGV[2]) then return 0 end
+local keep = tonumber(ARGV[2])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, keep)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local oldest = redis.call('LINDEX', KEYS[1], keep)
+if not oldest or tonumber(ARGV[1]) - tonumber(oldest) >= tonumber(ARGV[3]) then return 0 end
 local blocked = redis.call('GET', KEYS[2])
 if blocked and tonumber(blocked) > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[2], tostring(tonumber(ARGV[1]) + tonumber(ARGV[4])), 'PX', ARGV[4])

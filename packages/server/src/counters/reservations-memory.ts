@@ -17,6 +17,10 @@ import type {
 const DAY_MS = 86_400_000;
 const windowStart = (now: number, ms: number) => Math.floor(now / ms) * ms;
 
+/** A sliding window, not a fixed one: `threshold + 1` failures within any `windowMs` trip the budget. */
+const overBudget = (times: readonly number[], budget: ErrorBudget, now: number) =>
+  times.length > budget.threshold && now - (times[0] as number) < budget.windowMs;
+
 interface Record {
   held: HeldReservation;
   done: boolean;
@@ -37,7 +41,8 @@ export class MemoryReservations implements Reservations {
   private readonly keys = new Map<string, { usd: bigint; diem: bigint }>();
   private readonly generations = new Map<string, number>();
   private readonly records = new Map<string, Record>();
-  private readonly failures = new Map<string, { start: number; count: number }>();
+  /** Per key, the times of its newest `threshold + 1` failures, oldest first. */
+  private readonly failures = new Map<string, number[]>();
   private readonly blocks = new Map<string, number>();
   /** Windows that refused a request already (one breach per window). */
   private readonly refusedWindows = new Set<string>();
@@ -176,11 +181,11 @@ export class MemoryReservations implements Reservations {
 
   async recordFailure(accountId: string, keyId: string, budget: ErrorBudget, now: number): Promise<boolean> {
     const name = `${accountId}:${keyId}`;
-    const start = windowStart(now, budget.windowMs);
-    const f = this.failures.get(name);
-    const count = f && f.start === start ? f.count + 1 : 1;
-    this.failures.set(name, { start, count });
-    if (count <= budget.threshold || (await this.blockedUntil(accountId, keyId, now)) !== null) return false;
+    const times = this.failures.get(name) ?? [];
+    times.push(now);
+    if (times.length > budget.threshold + 1) times.shift();
+    this.failures.set(name, times);
+    if (!overBudget(times, budget, now) || (await this.blockedUntil(accountId, keyId, now)) !== null) return false;
     this.blocks.set(name, now + budget.blockMs);
     return true;
   }

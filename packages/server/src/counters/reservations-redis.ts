@@ -235,13 +235,12 @@ export class RedisReservations implements Reservations {
 
   async recordFailure(accountId: string, keyId: string, budget: ErrorBudget, now: number): Promise<boolean> {
     const a = this.account(accountId);
-    const start = windowStart(now, budget.windowMs);
     const started = await this.scripts.vkRecordFailure(
-      `${a}:eb:${keyId}:${start}`,
+      `${a}:eb:${keyId}:log`,
       `${a}:eb:${keyId}:block`,
       now,
       budget.threshold,
-      start + budget.windowMs - now + 1_000,
+      budget.windowMs,
       budget.blockMs,
     );
     return Number(started) === 1;

@@ -202,6 +202,23 @@ for (const factory of reservationFactories) {
       expect(await r.blockedUntil(randomUUID(), keyId, T0)).toBeNull();
     });
 
+    it('counts failures over a sliding window: a burst across a window boundary blocks, a slow drip never', async () => {
+      const burst = await account(r);
+      // Aligned fixed windows would split these 2 + 2 across a 30 s boundary and never block.
+      const edge = Math.ceil(T0 / 30_000) * 30_000;
+      const burstTimes = [edge - 2, edge - 1, edge, edge + 1];
+      const started: boolean[] = [];
+      for (const at of burstTimes) started.push(await r.recordFailure(burst.accountId, burst.keyId, BUDGET, at));
+      expect(started).toEqual([false, false, false, true]);
+      expect(await r.blockedUntil(burst.accountId, burst.keyId, edge + 2)).toBe(edge + 1 + 30_000);
+
+      const drip = await account(r);
+      // Four failures, but never four within one 30 s: the oldest of any four is always 30 s old or more.
+      for (const at of [0, 10_000, 20_000, 30_000, 40_000, 50_000])
+        expect(await r.recordFailure(drip.accountId, drip.keyId, BUDGET, T0 + at)).toBe(false);
+      expect(await r.blockedUntil(drip.accountId, drip.keyId, T0 + 50_001)).toBeNull();
+    });
+
     it('applies an operator credit to an existing USD mirror only', async () => {
       const { accountId, keyId } = await account(r, { usd: 10n });
       await r.adjustUsd(accountId, 5n);

@@ -121,7 +121,7 @@ export interface FinalizeRequest {
 }
 
 export interface ErrorBudget {
-  /** More than `threshold` failures within `windowMs` block the key for `blockMs`. */
+  /** More than `threshold` failures within any `windowMs` (a sliding window) block the key for `blockMs`. */
   threshold: number;
   windowMs: number;
   blockMs: number;
