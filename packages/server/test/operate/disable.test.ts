@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamHandle } from '../../../../tests/support/upstream/server.js';
 import { spawnUpstream } from '../../../../tests/support/upstream/spawn.js';
-import { ADMIN, ensureBuilt, type Running, runToEnd, start } from './process.js';
+import { ADMIN, ensureBuilt, type Running, runToEnd, servingSetup, start } from './process.js';
 
 /**
  * `accounts disable` / `enable` against two compiled servers on one database: each instance learns
@@ -21,30 +21,12 @@ describe('accounts disable / enable across instances', () => {
   const bases: string[] = [];
   let adminKey: string;
   let accountId: string;
-  const env: Record<string, string> = {};
+  let env: Record<string, string> = {};
 
   beforeAll(async () => {
     ensureBuilt();
     upstream = await spawnUpstream();
-    const models = [
-      {
-        id: 'steady',
-        upstreamModel: 'm?completion=3',
-        type: 'text',
-        privacy: 'private',
-        pricing: { inputUsdPerMTok: 1, outputUsdPerMTok: 2 },
-      },
-    ];
-    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ upstream: { url: upstream.url }, models }));
-    Object.assign(env, {
-      DATABASE_URL: 'sqlite:keys.db',
-      VENICE_KEYS_CONFIG: join(cwd, 'config.json'),
-      VENICE_UPSTREAM_API_KEY: upstream.apiKey,
-      PORT: '0',
-    });
-    const created = runToEnd(ADMIN, ['--init', 'accounts', 'create', '--credit', '10', '--json'], { cwd, env });
-    expect(created.code, created.stderr).toBe(0);
-    ({ adminKey, id: accountId } = JSON.parse(created.stdout));
+    ({ env, adminKey, accountId } = servingSetup(cwd, upstream, 'm?completion=3'));
     for (let i = 0; i < 2; i++) {
       const server = start([], { cwd, env });
       servers.push(server);

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -86,4 +88,38 @@ export function start(args: string[], options: { cwd: string; env: Record<string
       }
     },
   };
+}
+
+/**
+ * A working directory served by the compiled server in front of `upstream`: a config with one model
+ * `steady` (its behaviour in `upstreamModel`), the environment for `start`, and a funded account made
+ * with the operator command. `extraEnv` adds to (or overrides) the environment.
+ */
+export function servingSetup(
+  cwd: string,
+  upstream: { url: string; apiKey: string },
+  upstreamModel: string,
+  extraEnv: Record<string, string> = {},
+): { env: Record<string, string>; adminKey: string; accountId: string } {
+  const models = [
+    {
+      id: 'steady',
+      upstreamModel,
+      type: 'text',
+      privacy: 'private',
+      pricing: { inputUsdPerMTok: 1, outputUsdPerMTok: 2 },
+    },
+  ];
+  writeFileSync(join(cwd, 'config.json'), JSON.stringify({ upstream: { url: upstream.url }, models }));
+  const env = {
+    DATABASE_URL: 'sqlite:keys.db',
+    VENICE_KEYS_CONFIG: join(cwd, 'config.json'),
+    VENICE_UPSTREAM_API_KEY: upstream.apiKey,
+    PORT: '0',
+    ...extraEnv,
+  };
+  const created = runToEnd(ADMIN, ['--init', 'accounts', 'create', '--credit', '10', '--json'], { cwd, env });
+  if (created.code !== 0) throw new Error(`accounts create failed (${created.code}): ${created.stderr}`);
+  const { adminKey, id: accountId } = JSON.parse(created.stdout) as { adminKey: string; id: string };
+  return { env, adminKey, accountId };
 }

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamHandle } from '../../../../tests/support/upstream/server.js';
 import { spawnUpstream } from '../../../../tests/support/upstream/spawn.js';
-import { ADMIN, ensureBuilt, type Running, runToEnd, start } from './process.js';
+import { ensureBuilt, type Running, servingSetup, start } from './process.js';
 
 /**
  * The compiled server with metrics on, in front of the test upstream: metrics scraped and parsed,
@@ -37,32 +37,15 @@ describe('a serving process', () => {
   let metricsUrl: string;
   let adminKey: string;
   let accountId: string;
-  const env: Record<string, string> = {};
+  let env: Record<string, string> = {};
 
   beforeAll(async () => {
     ensureBuilt();
     upstream = await spawnUpstream();
-    const models = [
-      {
-        id: 'steady',
-        upstreamModel: 'm?chunkDelay=150&completion=12',
-        type: 'text',
-        privacy: 'private',
-        pricing: { inputUsdPerMTok: 1, outputUsdPerMTok: 2 },
-      },
-    ];
-    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ upstream: { url: upstream.url }, models }));
-    Object.assign(env, {
-      DATABASE_URL: 'sqlite:keys.db',
-      VENICE_KEYS_CONFIG: join(cwd, 'config.json'),
-      VENICE_UPSTREAM_API_KEY: upstream.apiKey,
-      PORT: '0',
+    ({ env, adminKey, accountId } = servingSetup(cwd, upstream, 'm?chunkDelay=150&completion=12', {
       METRICS_PORT: '0',
       SHUTDOWN_GRACE_MS: '20000',
-    });
-    const created = runToEnd(ADMIN, ['--init', 'accounts', 'create', '--credit', '10', '--json'], { cwd, env });
-    expect(created.code, created.stderr).toBe(0);
-    ({ adminKey, id: accountId } = JSON.parse(created.stdout));
+    }));
     server = start([], { cwd, env });
     metricsUrl = (await server.logLine((m) => m === 'metrics listening')).metrics as string;
     base = (await server.logLine((m) => m === 'venice-keys listening')).address as string;
