@@ -150,6 +150,10 @@ export const ErrorBody = z
   })
   .meta({ description: 'Every error: a message, sometimes a code; validation errors add details and issues' });
 
+export const UpstreamError = z
+  .looseObject({ error: z.union([z.string(), z.looseObject({})]) })
+  .meta({ description: "An upstream's refusal as it sent it: {error: message} or OpenAI's {error: {message, …}}" });
+
 export const Health = z.object({ status: z.literal('ok') });
 export const Ready = z.object({
   status: z.enum(['ready', 'unavailable']),

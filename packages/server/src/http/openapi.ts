@@ -23,8 +23,13 @@ interface Operation {
   pathId?: boolean;
   ok: keyof typeof COMPONENTS;
   okStatus?: number;
-  csv?: boolean;
+  /** A second representation of the success answer (`Accept: text/csv`, `stream: true`). */
+  alsoAs?: 'text/csv' | 'text/event-stream';
+  /** The upstream's 4xx answers are passed through: any 4xx but our own 401 may carry its body. */
+  upstream?: boolean;
   errors: number[];
+  /** Error statuses whose body is not the Error shape. */
+  errorBodies?: Partial<Record<number, keyof typeof COMPONENTS>>;
 }
 
 const COMPONENTS = {
@@ -45,11 +50,13 @@ const COMPONENTS = {
   ModelList: R.ModelList,
   Upstream: R.Upstream,
   Error: R.ErrorBody,
+  UpstreamError: R.UpstreamError,
   Health: R.Health,
   Ready: R.Ready,
 } satisfies Record<string, ZodType>;
 
-const AUTH_ERRORS = { admin: [401], any: [401], none: [] } satisfies Record<Auth, number[]>;
+// Authenticating reads the key from the store, so a store that cannot be reached is a 503 there.
+const AUTH_ERRORS = { admin: [401, 503], any: [401, 503], none: [] } satisfies Record<Auth, number[]>;
 const V1 = '/api/v1';
 
 const OPERATIONS: Operation[] = [
@@ -148,7 +155,7 @@ const OPERATIONS: Operation[] = [
     auth: 'admin',
     query: historyQuery,
     ok: 'UsageHistory',
-    csv: true,
+    alsoAs: 'text/csv',
     errors: [400],
   },
   {
@@ -176,7 +183,8 @@ const OPERATIONS: Operation[] = [
     auth: 'none',
     query: z.object({ type: z.string().optional() }),
     ok: 'ModelList',
-    errors: [],
+    // With a key the list is that key's, and looking the key up needs the store.
+    errors: [400, 503],
   },
   {
     method: 'post',
@@ -185,6 +193,8 @@ const OPERATIONS: Operation[] = [
     auth: 'any',
     body: chatSchema,
     ok: 'Upstream',
+    alsoAs: 'text/event-stream',
+    upstream: true,
     errors: [400, 402, 403, 404, 413, 429, 502, 503, 504],
   },
   {
@@ -194,6 +204,7 @@ const OPERATIONS: Operation[] = [
     auth: 'any',
     body: embeddingSchema,
     ok: 'Upstream',
+    upstream: true,
     errors: [400, 402, 403, 404, 413, 429, 502, 503, 504],
   },
   { method: 'get', path: `${V1}/openapi.json`, summary: 'This document', auth: 'none', ok: 'Upstream', errors: [] },
@@ -205,10 +216,11 @@ const OPERATIONS: Operation[] = [
     auth: 'none',
     ok: 'Ready',
     errors: [503],
+    errorBodies: { 503: 'Ready' },
   },
 ];
 
-const STATUS_TEXT: Record<number, string> = {
+const STATUS_TEXT: Record<number | string, string> = {
   400: 'Invalid request',
   401: 'Authentication required, failed, or an ADMIN key needed',
   402: 'Balance or key limit exhausted',
@@ -217,6 +229,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflict',
   410: 'Gone',
   413: 'Body too large',
+  '4XX': 'The upstream refused the request: its status and body, passed through',
   429: 'Rate limited (Retry-After)',
   502: 'Upstream failed',
   503: 'Temporarily unavailable or disabled',
@@ -241,15 +254,27 @@ function queryParameters(query: ZodType) {
   }));
 }
 
+/** Our error body, or for a passed-through 4xx whatever error body the upstream sent. */
+function errorSchema(op: Operation, status: number | string): object {
+  const own = typeof status === 'number' ? op.errorBodies?.[status] : undefined;
+  if (own) return ref(own);
+  const passedThrough = op.upstream && String(status).startsWith('4') && status !== 401;
+  return passedThrough ? { anyOf: [ref('Error'), ref('UpstreamError')] } : ref('Error');
+}
+
 function operation(op: Operation) {
   const responses: Record<string, unknown> = {
     [String(op.okStatus ?? 200)]: {
       description: op.okStatus ? STATUS_TEXT[op.okStatus] : 'Success',
-      content: op.csv ? { ...json(ref(op.ok)), 'text/csv': { schema: { type: 'string' } } } : json(ref(op.ok)),
+      content: { ...json(ref(op.ok)), ...(op.alsoAs ? { [op.alsoAs]: { schema: { type: 'string' } } } : {}) },
     },
   };
-  for (const status of [...AUTH_ERRORS[op.auth], ...op.errors, 405, 500]) {
-    responses[String(status)] = { description: STATUS_TEXT[status] ?? 'Error', content: json(ref('Error')) };
+  // Every body is read under a size limit and must be JSON of the schema: 400 and 413 come with it.
+  const bodyErrors = op.body ? [400, 413] : [];
+  const statuses = new Set([...AUTH_ERRORS[op.auth], ...bodyErrors, ...op.errors, 405, 500]);
+  for (const status of [...[...statuses].sort((a, b) => a - b), ...(op.upstream ? ['4XX'] : [])]) {
+    const description = STATUS_TEXT[status] ?? 'Error';
+    responses[String(status)] = { description, content: json(errorSchema(op, status)) };
   }
   const parameters = [
     ...(op.pathId ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : []),

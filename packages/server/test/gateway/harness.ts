@@ -15,6 +15,7 @@ import type { Store } from '../../src/storage/types.js';
 import { ledgerDb } from '../gateway-engine/engine.js';
 import { bearer, inferenceInput, newAccount, SERVER_SECRET, type TestAccount } from '../support/app.js';
 import { ManualClock } from '../support/clock.js';
+import { checkConformance } from '../support/openapi.js';
 import type { StoreFactory } from '../support/stores.js';
 
 /** The catalog of the gateway tests: prices in whole micro-USD per token so that costs are easy to read. */
@@ -83,7 +84,7 @@ export async function startGateway(factory: StoreFactory, options: GatewayOption
   // A second handle on the same database, for the assertions on the ledger.
   const db = ledgerDb(opened);
   const gateway = buildGateway(runtime);
-  const app = await buildApp({ ...runtime, gateway });
+  const app = checkConformance(await buildApp({ ...runtime, gateway }));
   return {
     app,
     services: runtime.services,

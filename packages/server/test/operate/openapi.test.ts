@@ -1,8 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_ROUTES, openApiDocument } from '../../src/http/openapi.js';
 import { bearer, buildTestApp, newAccount, newKey, type TestApp } from '../support/app.js';
-import { expectConformant } from '../support/openapi.js';
+import { useTestApp } from '../support/fixture.js';
+import { checkConformance, expectConformant, injectedErrors, pathTemplate } from '../support/openapi.js';
 import { sqliteFactory } from '../support/stores.js';
 
 describe('the OpenAPI document', () => {
@@ -99,5 +101,70 @@ describe('the routes against the OpenAPI document', () => {
     });
     expect(refused.statusCode).toBe(401);
     expectConformant('GET', '/api/v1/billing/balance', refused);
+  });
+});
+
+describe('the conformance check of every injected request', () => {
+  const json = (statusCode: number, body: unknown) => ({
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  });
+
+  it('picks the most specific path template and skips what the document does not cover', () => {
+    expect(pathTemplate('/api/v1/api_keys/rate_limits?x=1')).toBe('/api/v1/api_keys/rate_limits');
+    expect(pathTemplate('/api/v1/api_keys/rate_limits/log')).toBe('/api/v1/api_keys/rate_limits/log');
+    expect(pathTemplate('/api/v1/api_keys/abc/')).toBe('/api/v1/api_keys/{id}');
+    expect(pathTemplate('/api/v1/api_keys/abc/def')).toBeUndefined();
+    expect(pathTemplate('/api/v1/nope')).toBeUndefined();
+    expect(injectedErrors('GET', '/api/v1/nope', json(404, { error: 'Not found' }))).toBeUndefined();
+    expect(injectedErrors('PUT', '/api/v1/api_keys', json(405, { error: 'Method not allowed' }))).toBeUndefined();
+  });
+
+  it('refuses a body off its schema, an undocumented status and an undocumented content type', () => {
+    const wrongBody = injectedErrors(
+      'GET',
+      '/api/v1/api_keys/rate_limits',
+      json(200, { data: { accessPermitted: 1 } }),
+    );
+    expect(wrongBody).toMatch(/GET \/api\/v1\/api_keys\/rate_limits 200: .*accessPermitted must be boolean/);
+    expect(injectedErrors('GET', '/api/v1/billing/balance', json(418, { error: 'teapot' }))).toMatch(
+      /status 418 is not documented/,
+    );
+    const html = { statusCode: 200, headers: { 'content-type': 'text/html' }, body: '<p>ok</p>' };
+    expect(injectedErrors('GET', '/healthz', html)).toMatch(/content type text\/html is not documented/);
+    expect(injectedErrors('GET', '/healthz', json(200, { status: 'ok' }))).toBeUndefined();
+  });
+
+  it('fails the inject itself, awaited or called back', async () => {
+    const app = checkConformance(Fastify());
+    app.get('/api/v1/billing/balance', async () => ({ canConsume: 'maybe' }));
+    await expect(app.inject({ method: 'GET', url: '/api/v1/billing/balance' })).rejects.toThrow(
+      /does not conform to the OpenAPI document/,
+    );
+    const calledBack = await new Promise<Error | undefined>((resolve) =>
+      app.inject('/api/v1/billing/balance', (err) => resolve(err)),
+    );
+    expect(calledBack?.message).toMatch(/canConsume must be boolean/);
+    await app.close();
+  });
+});
+
+describe('a server that is not ready', () => {
+  const t = useTestApp(sqliteFactory, {
+    readiness: [
+      {
+        name: 'database',
+        check: async () => {
+          throw new Error('down');
+        },
+      },
+    ],
+  });
+
+  it('answers /readyz 503 in the documented shape, naming the failing part', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'unavailable', failing: ['database'] });
   });
 });

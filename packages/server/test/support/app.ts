@@ -5,10 +5,12 @@ import { MemoryLimitCounters } from '../../src/counters/memory.js';
 import { createAccountWithAdminKey } from '../../src/domain/bootstrap.js';
 import { type NewKeyInput, withKeyDefaults } from '../../src/domain/keys.js';
 import type { LimitCounters } from '../../src/domain/ports/counters.js';
+import type { ReadinessCheck } from '../../src/http/health.js';
 import { buildRuntime } from '../../src/runtime.js';
 import type { Services } from '../../src/services.js';
 import type { Store } from '../../src/storage/types.js';
 import { ManualClock } from './clock.js';
+import { checkConformance } from './openapi.js';
 
 export const SERVER_SECRET = new TextEncoder().encode('test-server-secret-0123456789abcdef');
 
@@ -22,13 +24,25 @@ export interface TestApp {
 
 export async function buildTestApp(
   store: Store,
-  options: { config?: ConfigFile; clock?: ManualClock; logger?: FastifyBaseLogger; counters?: LimitCounters } = {},
+  options: {
+    config?: ConfigFile;
+    clock?: ManualClock;
+    logger?: FastifyBaseLogger;
+    counters?: LimitCounters;
+    readiness?: readonly ReadinessCheck[];
+  } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock();
   const counters = options.counters ?? new MemoryLimitCounters();
   const config = resolveConfig(options.config ?? {}, {});
   const runtime = buildRuntime({ config, store, counters, clock, serverSecret: SERVER_SECRET });
-  const app = await buildApp({ ...runtime, ...(options.logger ? { logger: options.logger } : {}) });
+  const app = checkConformance(
+    await buildApp({
+      ...runtime,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.readiness ? { readiness: options.readiness } : {}),
+    }),
+  );
   return { app, clock, store, counters, services: runtime.services };
 }
 
