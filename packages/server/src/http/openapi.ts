@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type ZodType, z } from 'zod';
 import { analyticsQuery, historyQuery } from './admin/routes/usage-query.js';
+import { modelsQuery } from './inference/models.js';
 import { chatSchema, embeddingSchema } from './inference/requests.js';
 import * as R from './openapi-responses.js';
 import { createKeyBody, deleteKeyInput, listQuery, updateKeyBody, web3KeyBody } from './schemas.js';
@@ -181,7 +182,7 @@ const OPERATIONS: Operation[] = [
     path: `${V1}/models`,
     summary: 'The model catalog',
     auth: 'none',
-    query: z.object({ type: z.string().optional() }),
+    query: modelsQuery,
     ok: 'ModelList',
     // With a key the list is that key's, and looking the key up needs the store.
     errors: [400, 503],

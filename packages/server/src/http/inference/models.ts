@@ -9,7 +9,7 @@ import { parseWith } from '../validation.js';
 
 /** Venice's model types (`venice-openapi.yaml`) plus ours; `all` lists everything, `code` the code models. */
 const TYPES = ['asr', 'embedding', 'image', 'music', 'text', 'tts', 'upscale', 'inpaint', 'video', 'audio'] as const;
-const querySchema = z.strictObject({ type: z.enum([...TYPES, 'all', 'code']).default('text') });
+export const modelsQuery = z.strictObject({ type: z.enum([...TYPES, 'all', 'code']).default('text') });
 
 const usd = (micros: bigint) => Number(micros) / 1e6;
 
@@ -78,7 +78,7 @@ async function optionalCaller(req: FastifyRequest, keys: KeyService): Promise<Ke
 export function modelRoutes(app: FastifyInstance, deps: { keys: KeyService; models: readonly CatalogModel[] }) {
   const all = deps.models.map((m) => ({ model: m, wire: modelResponse(m) }));
   app.get('/api/v1/models', { config: { auth: 'none' } }, async (req) => {
-    const { type } = parseWith(querySchema, req.query);
+    const { type } = parseWith(modelsQuery, req.query);
     const caller = await optionalCaller(req, deps.keys);
     const data = all
       .filter(({ model }) => type === 'all' || model.type === type)
