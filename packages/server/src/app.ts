@@ -44,7 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: ADMIN_BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(deps.config.trustProxy),
     genReqId: requestId,
-    return503OnClosing: true,
+    // refuseWhileClosing answers in the contract's shape instead.
+    return503OnClosing: false,
     // Ids longer than the router's default of 100 reach the route, which answers them like any unknown id.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     // Headers and body must arrive within requestTimeout (a response may stream for longer); Node

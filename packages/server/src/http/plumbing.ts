@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, isAppError } from '../domain/errors.js';
 import { routeEveryMethod } from './methods.js';
 import { statusOf } from './status.js';
-import { refuseConnect, requireHost } from './transport.js';
+import { refuseConnect, refuseWhileClosing, requireHost } from './transport.js';
 
 /** Request ids: a caller's own id is echoed when it is sane, otherwise we mint one. */
 export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -93,6 +93,7 @@ export function adminErrorHandler(error: FastifyError, req: FastifyRequest, repl
 export function registerPlumbing(app: FastifyInstance): void {
   routeEveryMethod(app);
   requireHost(app);
+  refuseWhileClosing(app);
   refuseConnect(app);
   rawBodies(app);
   app.decorateRequest('caller', undefined);

@@ -78,6 +78,22 @@ export function requireHost(app: FastifyInstance): void {
 }
 
 /**
+ * A request that reaches a closing server (pipelined behind one still in flight) is refused in the
+ * contract's error shape with its request id; fastify's own 503 would carry `message` and `statusCode`.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return undefined;
+    reply.header('connection', 'close').code(503).send({ error: 'The server is shutting down; retry the request.' });
+    return reply;
+  });
+}
+
+/**
  * One client address may hold only so many connections: a slow client trickling bodies cannot take
  * every socket. Behind a trusted proxy every connection comes from the proxy, so the cap is the
  * proxy's job there and is not applied.

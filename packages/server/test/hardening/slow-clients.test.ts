@@ -72,4 +72,34 @@ describe('slow clients', () => {
     await t.app.close();
     await dispose();
   });
+
+  it('a request pipelined behind one in flight when the server starts closing gets 503 in the contract shape', async () => {
+    const { store, dispose } = await sqliteFactory.open();
+    const t = await buildTestApp(store);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect((t.app.server.address() as AddressInfo).port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (d) => {
+      data += d.toString();
+    });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // The first request's body is still owed when close starts, so its connection is not idle.
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = t.app.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write('{}GET /api/v1/api_keys HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    await closing;
+    await dispose();
+    const answers = data.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    const second = answers[1] as string;
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    expect(second).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+    expect(second.slice(second.indexOf('\r\n\r\n') + 4)).toBe(
+      '{"error":"The server is shutting down; retry the request."}',
+    );
+  });
 });
