@@ -6,6 +6,7 @@ import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { SqliteUsageLedger } from './ledger-sqlite.js';
 import { migrate } from './migrations.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import { databaseUnavailable, unavailableAs503 } from './unavailable.js';
 
 /**
@@ -21,6 +22,7 @@ export class SqliteStore extends KyselyStore {
     raw: BetterSqlite3.Database,
     /** A second, read-only connection for the hot reads (absent for in-memory databases). */
     private readonly reader?: CachedStatements,
+    private readonly checkpointer?: Checkpointer,
   ) {
     super(db);
     this.ledger = new SqliteUsageLedger(db, raw, (e) => (isBusy(e) ? databaseUnavailable(e) : e));
@@ -38,6 +40,7 @@ export class SqliteStore extends KyselyStore {
   }
 
   override async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await super.close();
     this.reader?.close();
   }
@@ -89,6 +92,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export interface SqliteOptions {
   /** How long a writer waits for another writer's lock before the request gets a 503. */
   busyTimeoutMs?: number;
+  /** How often the WAL is checkpointed off the event loop (default 1 s). */
+  checkpointIntervalMs?: number;
 }
 
 export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
@@ -106,5 +111,12 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
   if (path === ':memory:') return new SqliteStore(db, raw);
   const reader = new BetterSqlite3(path, { readonly: true });
   reader.defaultSafeIntegers(true);
-  return new SqliteStore(db, raw, withStatementCache(reader));
+  const checkpointer = startCheckpointer(path, raw, {
+    ...(options.checkpointIntervalMs === undefined ? {} : { intervalMs: options.checkpointIntervalMs }),
+    onError: (e) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: 40, time: Date.now(), database: path, err: { message: e.message }, msg: 'SQLite checkpoint worker failed; checkpoints are automatic again' })}\n`,
+      ),
+  });
+  return new SqliteStore(db, raw, withStatementCache(reader), checkpointer);
 }

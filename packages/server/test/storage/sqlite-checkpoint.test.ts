@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SettlementRecord } from '../../src/domain/ports/ledger.js';
+import { newOrderedId } from '../../src/domain/secrets.js';
+import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { startCheckpointer } from '../../src/storage/sqlite-checkpointer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vk-ckpt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const settlement = (): SettlementRecord => ({
+  reservationId: newOrderedId(),
+  accountId: 'account',
+  apiKeyId: 'key',
+  requestId: newOrderedId(),
+  modelId: 'm',
+  at: Date.now(),
+  day: 20_000,
+  charge: { usd: 3n, diem: 0n },
+  promptTokens: 10,
+  completionTokens: 1,
+  executionMs: 1,
+  entries: [
+    {
+      id: newOrderedId(),
+      sku: 'm-llm-input-mtoken',
+      kind: 'input',
+      tokens: 10n,
+      pricePerMTok: 300_000n,
+      amount: 3n,
+      currency: 'USD',
+      requests: 1,
+    },
+  ],
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('SQLite WAL checkpoints off the event loop', () => {
+  it('keeps the WAL bounded by checkpointing from its worker, and loses nothing', async () => {
+    const path = join(dir, 'bounded.db');
+    const store = await openSqliteStore(path, { checkpointIntervalMs: 20 });
+    const walAfter: number[] = [];
+    // Each phase writes about 4 MB of WAL; without checkpoints the file would grow by that much each time.
+    for (let phase = 0; phase < 4; phase++) {
+      for (let batch = 0; batch < 20; batch++) {
+        await store.ledger.record(Array.from({ length: 200 }, settlement));
+        await pause(5);
+      }
+      walAfter.push(statSync(`${path}-wal`).size);
+    }
+    const checkpointer = (store as unknown as { checkpointer: { runs(): Promise<number> } }).checkpointer;
+    expect(await checkpointer.runs()).toBeGreaterThan(5);
+    // A checkpointed WAL is written again from its start: its size stops growing after the first phase.
+    expect(walAfter[3]).toBeLessThanOrEqual((walAfter[0] as number) * 1.5);
+    await store.close();
+
+    const check = new BetterSqlite3(path, { readonly: true });
+    expect(check.prepare('select count(*) as n from usage_ledger').get()).toEqual({ n: 4 * 20 * 200 });
+    check.close();
+  });
+
+  it('turns the writer’s automatic checkpoint off, and back on when the worker fails', async () => {
+    const said: string[] = [];
+    const writer = { pragma: (source: string) => said.push(source) };
+    const failures: Error[] = [];
+    const checkpointer = startCheckpointer(join(dir, 'missing', 'nothing.db'), writer, {
+      onError: (e) => failures.push(e),
+    });
+    expect(said).toEqual(['wal_autocheckpoint = 0']);
+    for (let i = 0; i < 200 && failures.length === 0; i++) await pause(10);
+    expect(failures).toHaveLength(1);
+    expect(said).toEqual(['wal_autocheckpoint = 0', 'wal_autocheckpoint = 1000']);
+    await checkpointer.stop();
+  });
+});
