@@ -89,17 +89,16 @@ for (const factory of storeFactories) {
       await expectError(await mint(body), 'JWT has already been used');
     });
 
+    /** A mint of `address` with `jwt` signed by `signer` (the wallet itself, its owner, or a stranger). */
+    const signedBy = async (address: Address, signer: ReturnType<typeof wallet>, jwt: string) =>
+      mint({ address, signature: await signer.signMessage({ message: jwt }), token: jwt, apiKeyType: 'INFERENCE' });
+
     it('mints for an ERC-1271 smart wallet and an ERC-6492 counterfactual wallet', async () => {
       const owner = wallet();
       const smart = await chain.deploySmartWallet(owner.address);
       await chain.mint(token, smart, STAKE);
       const jwt = await getToken();
-      const res = await mint({
-        address: smart,
-        signature: await owner.signMessage({ message: jwt }),
-        token: jwt,
-        apiKeyType: 'INFERENCE',
-      });
+      const res = await signedBy(smart, owner, jwt);
       expect(res.statusCode).toBe(200);
 
       const future = await chain.counterfactualWallet(owner.address);
@@ -120,15 +119,7 @@ for (const factory of storeFactories) {
       const smart = await chain.deploySmartWallet(owner.address);
       await chain.mint(token, smart, STAKE);
       const jwt = await getToken();
-      await expectError(
-        await mint({
-          address: smart,
-          signature: await stranger.signMessage({ message: jwt }),
-          token: jwt,
-          apiKeyType: 'INFERENCE',
-        }),
-        'Wallet signature does not match',
-      );
+      await expectError(await signedBy(smart, stranger, jwt), 'Wallet signature does not match');
 
       const future = await chain.counterfactualWallet(owner.address);
       await chain.mint(token, future.address, STAKE);
@@ -142,12 +133,7 @@ for (const factory of storeFactories) {
         'Wallet signature does not match',
       );
       // Neither attempt used the token.
-      const res = await mint({
-        address: smart,
-        signature: await owner.signMessage({ message: jwt }),
-        token: jwt,
-        apiKeyType: 'INFERENCE',
-      });
+      const res = await signedBy(smart, owner, jwt);
       expect(res.statusCode).toBe(200);
     });
 
