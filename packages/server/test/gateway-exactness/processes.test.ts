@@ -9,7 +9,9 @@ const available = (await postgresFactory.available()) && (await serviceAvailable
 
 /**
  * A 402 is a 4xx: past 50 of them within 30 s the key's error budget answers 429 instead (WIRE.md's
- * first admission step), so a storm of refusals ends in both.
+ * first admission step), so a storm of refusals may end in both. Whether any request of the storm
+ * arrives after the block began is a race (failures are counted once their answer has gone), so the
+ * budget's 429 is allowed, not required; its own tests prove the block.
  */
 const BUDGET_MESSAGE =
   'Too many failed attempts (> 50) resulting in a non-success status code. Please wait 30 seconds and try again.';
@@ -23,6 +25,12 @@ const UNAVAILABLE_MESSAGE =
 const refused = (statuses: Map<number, number>, ...as: number[]) =>
   as.reduce((n, status) => n + (statuses.get(status) ?? 0), statuses.get(503) ?? 0);
 const without503 = (messages: Set<string>) => [...messages].filter((m) => m !== UNAVAILABLE_MESSAGE).sort();
+/** The refusals of a money storm: `refusal` always, the error budget's 429 perhaps, nothing else. */
+function expectMoneyRefusals(messages: Set<string>, refusal: string, story: string): void {
+  const seen = without503(messages);
+  expect(seen, story).toContain(refusal);
+  for (const m of seen) expect([refusal, BUDGET_MESSAGE], story).toContain(m);
+}
 
 /** Waits, if need be, so that a storm starts early in a UTC minute and stays inside one RPM/TPM window. */
 async function earlyInAMinute(): Promise<void> {
@@ -67,10 +75,11 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { statuses, messages, story } = await storm(cluster, secret, CONCURRENT);
     expect(statuses.get(200), story).toBe(50);
     expect(refused(statuses, 402, 429), story).toBe(CONCURRENT - 50);
-    expect(without503(messages), story).toEqual([
+    expectMoneyRefusals(
+      messages,
       'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.',
-      BUDGET_MESSAGE,
-    ]);
+      story,
+    );
     await eventually('every reservation settled', async () => (await cluster.held(accountId)) === 0);
     await eventually(
       'the ledger reaches the limit',
@@ -90,10 +99,7 @@ describe.skipIf(!available)('exactness over HTTP: 3 server processes on PostgreS
     const { statuses, messages, story } = await storm(cluster, secret, CONCURRENT);
     expect(statuses.get(200), story).toBe(50);
     expect(refused(statuses, 402, 429), story).toBe(CONCURRENT - 50);
-    expect(without503(messages), story).toEqual([
-      'Insufficient USD or Diem balance to complete request.',
-      BUDGET_MESSAGE,
-    ]);
+    expectMoneyRefusals(messages, 'Insufficient USD or Diem balance to complete request.', story);
     await eventually('the balance is spent', async () => (await cluster.totals(accountId)).balance === 0n);
     expect(await cluster.totals(accountId)).toMatchObject({ ledgerUsd: 50n * COST, dailyUsd: 50n * COST });
   }, 60_000);
