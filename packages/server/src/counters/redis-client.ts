@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../domain/errors.js';
 
-export type Warn = (fields: Record<string, unknown>, message: string) => void;
+import { stderrWarning, type Warn } from '../stderr-warning.js';
 
-export const stderrWarning: Warn = (fields, msg) =>
-  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), ...fields, msg })}\n`);
+export type { Warn };
 
 /** What a request that needs Redis gets while Redis is unreachable: at once, never after a queue's timeout. */
 export const redisUnavailable = (cause?: unknown) =>

@@ -1,6 +1,7 @@
 import { type Driver, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { isAppError } from '../domain/errors.js';
+import { stderrWarning, type Warn } from '../stderr-warning.js';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { PostgresUsageLedger } from './ledger-postgres.js';
@@ -31,11 +32,8 @@ export interface PostgresOptions {
   /** The server cancels a statement running longer than this (default 30 s). */
   statementTimeoutMs?: number;
   /** Where a lost connection is reported; default one JSON line on stderr. */
-  warn?: (fields: Record<string, unknown>, message: string) => void;
+  warn?: Warn;
 }
-
-const stderrWarning = (fields: Record<string, unknown>, msg: string) =>
-  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), ...fields, msg })}\n`);
 
 /** SQLSTATE classes and socket errors that mean "no database right now", not "bad request". */
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-4]|57014)/;

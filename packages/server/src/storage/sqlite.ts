@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type Driver, Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { stderrWarning } from '../stderr-warning.js';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
 import { SqliteUsageLedger } from './ledger-sqlite.js';
@@ -114,8 +115,9 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
   const checkpointer = startCheckpointer(path, raw, {
     ...(options.checkpointIntervalMs === undefined ? {} : { intervalMs: options.checkpointIntervalMs }),
     onError: (e) =>
-      process.stderr.write(
-        `${JSON.stringify({ level: 40, time: Date.now(), database: path, err: { message: e.message }, msg: 'SQLite checkpoint worker failed; checkpoints are automatic again' })}\n`,
+      stderrWarning(
+        { database: path, err: { message: e.message } },
+        'SQLite checkpoint worker failed; checkpoints are automatic again',
       ),
   });
   return new SqliteStore(db, raw, withStatementCache(reader), checkpointer);
