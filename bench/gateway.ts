@@ -19,20 +19,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { buildApp } from '../packages/server/src/app.js';
-import { resolveConfig } from '../packages/server/src/config.js';
-import { openReservations } from '../packages/server/src/counters/reservations-open.js';
-import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
-import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
-import { buildGateway } from '../packages/server/src/runtime.js';
-import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
-import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { startUpstream, type UpstreamHandle } from '../tests/support/upstream/server.js';
 import type { TtfbJob, TtfbResult } from './gateway-ttfb.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { benchRuntime } from './runtime.js';
+import {
+  buildApp,
+  buildGateway,
+  createAccountWithAdminKey,
+  openPostgresStore,
+  openReservations,
+  openSqliteStore,
+  resolveConfig,
+  withKeyDefaults,
+} from './server.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -24,17 +24,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { buildApp } from '../packages/server/src/app.js';
-import { resolveConfig } from '../packages/server/src/config.js';
-import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
-import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
-import { dayOf } from '../packages/server/src/domain/time.js';
-import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
-import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { benchGateway } from './gateway.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { benchRuntime } from './runtime.js';
+import {
+  buildApp,
+  createAccountWithAdminKey,
+  dayOf,
+  openPostgresStore,
+  openSqliteStore,
+  resolveConfig,
+  withKeyDefaults,
+} from './server.js';
 import { benchUsage } from './usage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

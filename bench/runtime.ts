@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../packages/server/src/config.js';
-import { MemoryLimitCounters } from '../packages/server/src/counters/memory.js';
-import { systemClock } from '../packages/server/src/domain/clock.js';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
-import { buildRuntime, type Runtime } from '../packages/server/src/runtime.js';
+import type { Runtime } from '../packages/server/src/runtime.js';
 import type { Store } from '../packages/server/src/storage/types.js';
+import { buildRuntime, MemoryLimitCounters, systemClock } from './server.js';
 
 /** The runtime every bench serves from: the real services over `store`, memory counters, the system clock. */
 export function benchRuntime(config: Config, store: Store, reservations?: Reservations): Runtime {

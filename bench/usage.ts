@@ -14,16 +14,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { buildApp } from '../packages/server/src/app.js';
-import { resolveConfig } from '../packages/server/src/config.js';
-import { createAccountWithAdminKey } from '../packages/server/src/domain/bootstrap.js';
-import { systemClock } from '../packages/server/src/domain/clock.js';
-import { withKeyDefaults } from '../packages/server/src/domain/keys.js';
-import { UsageAnalyticsService } from '../packages/server/src/domain/usage/analytics.js';
-import { openPostgresStore } from '../packages/server/src/storage/postgres.js';
-import { openSqliteStore } from '../packages/server/src/storage/sqlite.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { benchRuntime } from './runtime.js';
+import {
+  buildApp,
+  createAccountWithAdminKey,
+  openPostgresStore,
+  openSqliteStore,
+  resolveConfig,
+  systemClock,
+  UsageAnalyticsService,
+  withKeyDefaults,
+} from './server.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ENTRIES = Number(process.env.BENCH_LEDGER_ENTRIES ?? 1_000_000);

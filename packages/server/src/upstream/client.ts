@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { AppError } from '../domain/errors.js';
 import { type Metrics, NO_METRICS, type UpstreamOutcome } from '../domain/ports/metrics.js';
+import type { Cancel } from './cancel.js';
 
 export interface UpstreamSettings {
   /** Base URL, e.g. `https://api.venice.ai/api/v1`; request paths are appended to it. */
@@ -27,8 +28,8 @@ export interface UpstreamCall {
   path: UpstreamPath;
   body: Buffer | string;
   requestId: string;
-  /** The client's side: aborting it cancels the upstream request. */
-  signal: AbortSignal;
+  /** Aborted by the caller when its client goes away, and here at the deadline (reason `TIMEOUT`). */
+  cancel: Cancel;
 }
 
 /** An answer whose headers arrived; its body is read through `chunks()` or `text()`. */
@@ -43,7 +44,8 @@ export interface UpstreamAnswer {
 export const UPSTREAM_FAILED = 'Upstream request failed';
 export const UPSTREAM_TIMED_OUT = 'Upstream request timed out';
 
-const TIMEOUT = Symbol('upstream timeout');
+/** The reason a request's `Cancel` carries when the upstream deadline passed. */
+export const TIMEOUT = Symbol('upstream timeout');
 
 export class UpstreamClient {
   private readonly pool: Pool;
@@ -81,11 +83,8 @@ export class UpstreamClient {
   /** Sends one request; resolves when the answer's headers arrive. */
   async send(call: UpstreamCall): Promise<UpstreamAnswer> {
     this.assertConfigured();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(TIMEOUT), this.settings.timeoutMs);
-    const onClientAbort = () => controller.abort(call.signal.reason);
-    if (call.signal.aborted) onClientAbort();
-    else call.signal.addEventListener('abort', onClientAbort, { once: true });
+    const { cancel } = call;
+    const timer = setTimeout(() => cancel.abort(TIMEOUT), this.settings.timeoutMs);
     const started = performance.now();
     let outcome: UpstreamOutcome = 'ok';
     let finished = false;
@@ -93,13 +92,13 @@ export class UpstreamClient {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      call.signal.removeEventListener('abort', onClientAbort);
       this.metrics.upstream(call.path, (performance.now() - started) / 1000, outcome);
     };
     const failure = (error: unknown) => {
-      const timedOut = controller.signal.reason === TIMEOUT;
+      const timedOut = cancel.reason === TIMEOUT;
       // A client that went away says nothing about the upstream.
-      if (!call.signal.aborted) outcome = timedOut ? 'timeout' : 'unreachable';
+      if (timedOut) outcome = 'timeout';
+      else if (!cancel.aborted) outcome = 'unreachable';
       return timedOut
         ? new AppError('UPSTREAM_TIMEOUT', UPSTREAM_TIMED_OUT, { cause: error })
         : new AppError('UPSTREAM_FAILED', UPSTREAM_FAILED, { cause: error });
@@ -116,7 +115,7 @@ export class UpstreamClient {
           'x-request-id': call.requestId,
         },
         body: call.body,
-        signal: controller.signal,
+        signal: cancel,
       });
     } catch (error) {
       throw failure(error);

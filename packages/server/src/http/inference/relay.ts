@@ -2,18 +2,17 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { estimateStreamedTokens, type PromptCalibration } from '../../domain/gateway/bounds.js';
+import { Cancel } from '../../upstream/cancel.js';
 import { UPSTREAM_FAILED, type UpstreamAnswer, type UpstreamClient } from '../../upstream/client.js';
 import { callerOf } from '../auth.js';
 import { costOnWire, type Exchange, type InferenceGateway, type Usage, usageOf } from './exchange.js';
-import { relayStream } from './stream.js';
+import { CLIENT_GONE, relayStream } from './stream.js';
 
 export interface RelayDeps {
   gateway: InferenceGateway;
   upstream: UpstreamClient;
   calibration: PromptCalibration;
 }
-
-const CLIENT_GONE = new Error('the client went away');
 
 /** The body the upstream receives: its own model id, and usage always asked for on a stream. */
 function upstreamBody(x: Exchange): Buffer | string {
@@ -71,10 +70,10 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, deps: Rela
     return admitted.settle({ ...usage, executionMs: Math.round(performance.now() - started) });
   };
 
-  // The client going away cancels the upstream request at once (a constant reason: no DOMException to build).
-  const client = new AbortController();
+  // The client going away cancels the upstream request at once.
+  const cancel = new Cancel();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) client.abort(CLIENT_GONE);
+    if (!reply.raw.writableFinished) cancel.abort(CLIENT_GONE);
   });
 
   let answer: UpstreamAnswer;
@@ -83,7 +82,7 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, deps: Rela
       path: x.path,
       body: upstreamBody(x),
       requestId: req.id,
-      signal: client.signal,
+      cancel,
     });
   } catch (error) {
     await admitted.release();
@@ -94,7 +93,7 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, deps: Rela
     return upstreamRefusal(answer, reply);
   }
   if (x.stream && /^text\/event-stream/i.test(String(answer.headers['content-type'] ?? ''))) {
-    return relayStream(reply, answer, client.signal, { exchange: x, admitted, settle });
+    return relayStream(reply, answer, cancel, { exchange: x, admitted, settle });
   }
 
   let text: string;

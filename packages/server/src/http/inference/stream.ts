@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { isAppError } from '../../domain/errors.js';
 import type { Admitted } from '../../domain/gateway/admission.js';
 import { estimateStreamedTokens } from '../../domain/gateway/bounds.js';
+import type { Cancel } from '../../upstream/cancel.js';
 import { UPSTREAM_FAILED, type UpstreamAnswer } from '../../upstream/client.js';
 import { costOnWire, type Exchange, type Usage, usageOf } from './exchange.js';
 
@@ -19,6 +20,9 @@ const USAGE = /"usage"\s*:\s*\{/;
 const OUTPUT = /"(?:content|reasoning_content|arguments)"\s*:\s*"(?!")/;
 
 const DONE = 'data: [DONE]\n\n';
+
+/** The reason of a request's `Cancel` when its client went away (a constant: nothing to build per request). */
+export const CLIENT_GONE = new Error('the client went away');
 
 function dataOf(event: string): string | undefined {
   let data: string | undefined;
@@ -52,27 +56,28 @@ function outputText(payloads: readonly string[]): string {
   return text;
 }
 
-function drained(out: PassThrough, signal: AbortSignal): Promise<void> {
+function drained(out: PassThrough, cancel: Cancel): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       out.off('drain', done);
-      signal.removeEventListener('abort', done);
+      cancel.off('abort', done);
       resolve();
     };
     out.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
+    cancel.once('abort', done);
   });
 }
 
 /**
  * Relays an SSE answer event by event as it arrives (never buffered whole). The usage chunk gets the
  * `cost` of what is charged; `data: [DONE]` is ours, sent last. After the headers, an upstream failure
- * goes in-band. A client that goes away has cancelled the upstream already (the signal); it is charged
+ * goes in-band (a timeout too). A client that goes away has cancelled the upstream already; it is charged
  * the prompt and the output streamed so far, estimated, never more than reserved.
  */
-export function relayStream(reply: FastifyReply, answer: UpstreamAnswer, client: AbortSignal, ctx: StreamContext) {
+export function relayStream(reply: FastifyReply, answer: UpstreamAnswer, cancel: Cancel, ctx: StreamContext) {
   const out = new PassThrough();
-  out.on('error', () => {}); // a client gone mid-write; the abort signal already says so
+  out.on('error', () => {}); // a client gone mid-write; the cancel already says so
+  const clientGone = () => cancel.reason === CLIENT_GONE;
   reply.type('text/event-stream').header('cache-control', 'no-cache').send(out);
 
   const seen: string[] = [];
@@ -81,8 +86,8 @@ export function relayStream(reply: FastifyReply, answer: UpstreamAnswer, client:
   let id: unknown;
 
   const write = async (text: string) => {
-    if (client.aborted) return;
-    if (!out.write(text)) await drained(out, client);
+    if (clientGone()) return;
+    if (!out.write(text)) await drained(out, cancel);
   };
 
   const relayEvent = (event: string): string => {
@@ -139,7 +144,7 @@ export function relayStream(reply: FastifyReply, answer: UpstreamAnswer, client:
       failure = error;
     }
 
-    if (client.aborted) {
+    if (clientGone()) {
       out.destroy();
       await ctx.settle(usage ?? (await estimate()));
       return;
