@@ -4,9 +4,8 @@
  * which wraps every function created per request in a `__name` call (an Object.defineProperty): a cost
  * on the gateway's hot path that the real server does not have. The types are src's.
  */
-type Module<M> = Promise<M>;
-const dist = <M>(path: string): Module<M> =>
-  import(new URL(`../packages/server/dist/${path}`, import.meta.url).href) as Module<M>;
+const dist = <M>(path: string): Promise<M> =>
+  import(new URL(`../packages/server/dist/${path}`, import.meta.url).href) as Promise<M>;
 
 export const { buildApp } = await dist<typeof import('../packages/server/src/app.js')>('app.js');
 export const { resolveConfig } = await dist<typeof import('../packages/server/src/config.js')>('config.js');

@@ -33,8 +33,4 @@ export class Cancel {
     if (at >= 0) this.listeners.splice(at, 1);
     return this;
   }
-
-  off(event: 'abort', listener: () => void): this {
-    return this.removeListener(event, listener);
-  }
 }

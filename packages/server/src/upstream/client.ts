@@ -45,7 +45,7 @@ export const UPSTREAM_FAILED = 'Upstream request failed';
 export const UPSTREAM_TIMED_OUT = 'Upstream request timed out';
 
 /** The reason a request's `Cancel` carries when the upstream deadline passed. */
-export const TIMEOUT = Symbol('upstream timeout');
+const TIMEOUT = Symbol('upstream timeout');
 
 export class UpstreamClient {
   private readonly pool: Pool;

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Cancel } from '../../src/upstream/cancel.js';
 import { startUpstream } from '../../../../tests/support/upstream/server.js';
+import { Cancel } from '../../src/upstream/cancel.js';
 
 describe('Cancel', () => {
   it('runs each listener once at the first abort, with its reason, and not a removed one', () => {
@@ -10,7 +10,7 @@ describe('Cancel', () => {
     const removed = () => heard.push('removed');
     cancel.once('abort', () => heard.push(cancel.reason));
     cancel.on('abort', removed);
-    cancel.off('abort', removed);
+    cancel.removeListener('abort', removed);
     cancel.abort('first');
     cancel.abort('second');
     expect(heard).toEqual(['first']);

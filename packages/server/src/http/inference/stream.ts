@@ -60,7 +60,7 @@ function drained(out: PassThrough, cancel: Cancel): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       out.off('drain', done);
-      cancel.off('abort', done);
+      cancel.removeListener('abort', done);
       resolve();
     };
     out.once('drain', done);
