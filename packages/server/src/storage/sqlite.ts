@@ -5,9 +5,9 @@ import { CompiledQuery, type Driver, Kysely, SqliteDialect, type Transaction } f
 import { stderrWarning } from '../stderr-warning.js';
 import type { Database } from './kysely/schema.js';
 import { KyselyStore } from './kysely/store.js';
-import { SqliteUsageLedger } from './ledger-sqlite.js';
+import { LEDGER_SQL, SqliteUsageLedger } from './ledger-sqlite.js';
 import { migrate } from './migrations.js';
-import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
+import { type SqliteWorker, startSqliteWorker } from './sqlite-worker.js';
 import { databaseUnavailable, unavailableAs503 } from './unavailable.js';
 
 /**
@@ -23,10 +23,12 @@ export class SqliteStore extends KyselyStore {
     raw: BetterSqlite3.Database,
     /** A second, read-only connection for the hot reads (absent for in-memory databases). */
     private readonly reader?: CachedStatements,
-    private readonly checkpointer?: Checkpointer,
+    private readonly worker?: SqliteWorker,
+    ledgerOnEventLoop = false,
   ) {
     super(db);
-    this.ledger = new SqliteUsageLedger(db, raw, (e) => (isBusy(e) ? databaseUnavailable(e) : e));
+    const mapError = (e: unknown) => (isBusy(e) ? databaseUnavailable(e) : e);
+    this.ledger = new SqliteUsageLedger(db, raw, mapError, ledgerOnEventLoop ? undefined : worker);
   }
 
   protected async lockAccount(_tx: Transaction<Database>, _accountId: string): Promise<void> {}
@@ -41,7 +43,7 @@ export class SqliteStore extends KyselyStore {
   }
 
   override async close(): Promise<void> {
-    await this.checkpointer?.stop();
+    await this.worker?.stop();
     await super.close();
     this.reader?.close();
   }
@@ -95,6 +97,8 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
   /** How often the WAL is checkpointed off the event loop (default 1 s). */
   checkpointIntervalMs?: number;
+  /** Ledger batches on this connection instead of the worker's (tests of that path). */
+  ledgerOnEventLoop?: boolean;
 }
 
 export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
@@ -112,13 +116,16 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
   if (path === ':memory:') return new SqliteStore(db, raw);
   const reader = new BetterSqlite3(path, { readonly: true });
   reader.defaultSafeIntegers(true);
-  const checkpointer = startCheckpointer(path, raw, {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const worker = startSqliteWorker(path, raw, {
     ...(options.checkpointIntervalMs === undefined ? {} : { intervalMs: options.checkpointIntervalMs }),
+    busyTimeoutMs,
+    ledgerSql: LEDGER_SQL,
     onError: (e) =>
       stderrWarning(
         { database: path, err: { message: e.message } },
-        'SQLite checkpoint worker failed; checkpoints are automatic again',
+        'SQLite worker failed; checkpoints are automatic again and the ledger is written on the event loop',
       ),
   });
-  return new SqliteStore(db, raw, withStatementCache(reader), checkpointer);
+  return new SqliteStore(db, raw, withStatementCache(reader), worker, options.ledgerOnEventLoop);
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SettlementRecord } from '../../src/domain/ports/ledger.js';
 import { newOrderedId } from '../../src/domain/secrets.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
-import { startCheckpointer } from '../../src/storage/sqlite-checkpointer.js';
+import { startSqliteWorker } from '../../src/storage/sqlite-worker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vk-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +51,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
       }
       walAfter.push(statSync(`${path}-wal`).size);
     }
-    const runs = await (store as unknown as { checkpointer: { runs(): Promise<number> } }).checkpointer.runs();
+    const runs = await (store as unknown as { worker: { runs(): Promise<number> } }).worker.runs();
     await store.close();
     return { walAfter, runs };
   }
@@ -76,7 +76,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
     const said: string[] = [];
     const writer = { pragma: (source: string) => said.push(source) };
     const failures: Error[] = [];
-    const checkpointer = startCheckpointer(join(dir, 'missing', 'nothing.db'), writer, {
+    const checkpointer = startSqliteWorker(join(dir, 'missing', 'nothing.db'), writer, {
       onError: (e) => failures.push(e),
     });
     expect(said).toEqual(['wal_autocheckpoint = 0']);
