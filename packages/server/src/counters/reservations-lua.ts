@@ -103,13 +103,15 @@ return 1
 
 /**
  * KEYS: gen, usd, diem-of-day, key-period hash, reservation, deadlines, then windows to correct.
- * ARGV: id, held usd, held diem, charged usd, charged diem, tombstone ttl, then a delta per window.
+ * ARGV: id, held usd, held diem, charged usd, charged diem, tombstone ttl, claimed tombstone ttl, then a
+ * delta per window (ARGV[i + 1] for KEYS[i]). The record shrinks to its state, remembered briefly, or a
+ * day if a sweeper claimed it (`cl`): its owner may still finalize it late.
  * A reservation this Redis does not know was lost (flush, restart): mirrors rebuilt since may lack its
  * charge, so it is counted in (at worst twice: the account may spend less, never more). A mirror that
  * is absent is not created: the generation is bumped so that a rebuild racing this one starts over.
  */
 export const FINALIZE = `${HELPERS}
-local rec = redis.call('HMGET', KEYS[5], 'st', 'usd', 'diem')
+local rec = redis.call('HMGET', KEYS[5], 'st', 'usd', 'diem', 'cl')
 local st = rec[1]
 if st == 'done' then return 0 end
 local lost = not st
@@ -132,11 +134,12 @@ end
 if bump then redis.call('INCR', KEYS[1]) end
 if not lost then
   for i = 7, #KEYS do
-    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i]) end
+    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i + 1]) end
   end
 end
+redis.call('DEL', KEYS[5])
 redis.call('HSET', KEYS[5], 'st', 'done')
-redis.call('PEXPIRE', KEYS[5], ARGV[6])
+redis.call('PEXPIRE', KEYS[5], rec[4] and ARGV[7] or ARGV[6])
 redis.call('ZREM', KEYS[6], ARGV[1])
 return 1
 `;
@@ -155,6 +158,7 @@ for _, id in ipairs(ids) do
   local r = redis.call('HMGET', ARGV[4] .. id, 'st', 'usd', 'diem', 'd')
   if r[1] == 'held' then
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), id)
+    redis.call('HSET', ARGV[4] .. id, 'cl', '1')
     out[#out + 1] = id
     out[#out + 1] = r[2]
     out[#out + 1] = r[3]

@@ -1,17 +1,19 @@
 import { planHold, spendableOf } from '../domain/gateway/hold.js';
-import type {
-  ErrorBudget,
-  FinalizeRequest,
-  HeldReservation,
-  MirrorFacts,
-  MirrorName,
-  MoneyAsk,
-  Reservations,
-  ReserveOutcome,
-  ReserveRequest,
-  Spendable,
-  WindowAsk,
-  WindowState,
+import {
+  CLAIMED_FINISHED_MS,
+  type ErrorBudget,
+  FINISHED_MS,
+  type FinalizeRequest,
+  type HeldReservation,
+  type MirrorFacts,
+  type MirrorName,
+  type MoneyAsk,
+  type Reservations,
+  type ReserveOutcome,
+  type ReserveRequest,
+  type Spendable,
+  type WindowAsk,
+  type WindowState,
 } from '../domain/ports/reservations.js';
 
 const DAY_MS = 86_400_000;
@@ -23,9 +25,46 @@ const overBudget = (times: readonly number[], budget: ErrorBudget, now: number) 
 
 interface Record {
   held: HeldReservation;
-  done: boolean;
-  /** When the record may be forgotten (finalized ones are kept a while so a late finalize stays a no-op). */
-  forgetAt: number;
+  /** A sweeper took it over: its owner may still finalize it too. */
+  claimed: boolean;
+}
+
+/**
+ * Ids of finalized reservations until they may be forgotten. All live as long, so they expire in the
+ * order they were added: forgetting is a walk from the head, never a scan of all of them.
+ */
+class Finished {
+  private readonly until = new Map<string, number>();
+  private readonly order: string[] = [];
+  private head = 0;
+
+  constructor(private readonly ms: number) {}
+
+  has(id: string): boolean {
+    return this.until.has(id);
+  }
+
+  add(id: string, now: number): void {
+    this.until.set(id, now + this.ms);
+    this.order.push(id);
+  }
+
+  forget(now: number): void {
+    while (this.head < this.order.length) {
+      const id = this.order[this.head] as string;
+      if ((this.until.get(id) ?? 0) > now) break;
+      this.until.delete(id);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
 }
 
 /**
@@ -40,7 +79,10 @@ export class MemoryReservations implements Reservations {
   private readonly diem = new Map<string, bigint>();
   private readonly keys = new Map<string, { usd: bigint; diem: bigint }>();
   private readonly generations = new Map<string, number>();
+  /** Reservations held now. */
   private readonly records = new Map<string, Record>();
+  private readonly finished = new Finished(FINISHED_MS);
+  private readonly claimedFinished = new Finished(CLAIMED_FINISHED_MS);
   /** Per key, the times of its newest `threshold + 1` failures, oldest first. */
   private readonly failures = new Map<string, number[]>();
   private readonly blocks = new Map<string, number>();
@@ -64,6 +106,11 @@ export class MemoryReservations implements Reservations {
     if (keyUsed === undefined) missing.push('key');
     if (missing.length > 0) return { missing };
     return { state: { usdAvailable, diemUsedOnDay, keyUsed } as Parameters<typeof spendableOf>[1] };
+  }
+
+  /** Reservations held, and finalized ones remembered (for tests: memory follows the load, not the day). */
+  get sizes(): { held: number; finished: number } {
+    return { held: this.records.size, finished: this.finished.size + this.claimedFinished.size };
   }
 
   async reserve(r: ReserveRequest): Promise<ReserveOutcome> {
@@ -122,7 +169,7 @@ export class MemoryReservations implements Reservations {
       deadline: r.deadline,
       meta: r.meta,
     };
-    this.records.set(r.id, { held, done: false, forgetAt: Number.POSITIVE_INFINITY });
+    this.records.set(r.id, { held, claimed: false });
     return { ok: true, reservation: held, windows: states(true), spendable };
   }
 
@@ -144,8 +191,8 @@ export class MemoryReservations implements Reservations {
 
   async finalize(f: FinalizeRequest): Promise<void> {
     const h = f.reservation;
+    if (this.finished.has(h.id) || this.claimedFinished.has(h.id)) return;
     const record = this.records.get(h.id);
-    if (record?.done) return;
     // A record this process never held (it restarted): the mirrors were rebuilt from a database that may
     // lack this charge, so count it in (at worst twice: an account may then spend less, never more).
     const lost = record === undefined;
@@ -165,15 +212,18 @@ export class MemoryReservations implements Reservations {
         if (actual !== undefined && live && live.start === w.windowStart) live.used += actual - w.cost;
       }
     }
-    this.records.set(h.id, { held: h, done: true, forgetAt: f.now + DAY_MS });
+    this.records.delete(h.id);
+    (record?.claimed ? this.claimedFinished : this.finished).add(h.id, f.now);
+    this.finished.forget(f.now);
   }
 
   async claimExpired(now: number, limit: number, claimMs: number): Promise<HeldReservation[]> {
     const claimed: HeldReservation[] = [];
     for (const record of this.records.values()) {
       if (claimed.length >= limit) break;
-      if (record.done || record.held.deadline > now) continue;
+      if (record.held.deadline > now) continue;
       record.held = { ...record.held, deadline: now + claimMs };
+      record.claimed = true;
       claimed.push(record.held);
     }
     return claimed;
@@ -246,7 +296,8 @@ export class MemoryReservations implements Reservations {
     for (const [k, w] of this.windows) if (w.start + DAY_MS < now) this.windows.delete(k);
     for (const k of this.refusedWindows)
       if (Number(k.slice(k.lastIndexOf(':') + 1)) + 2 * DAY_MS < now) this.refusedWindows.delete(k);
-    for (const [k, r] of this.records) if (r.forgetAt < now) this.records.delete(k);
+    this.finished.forget(now);
+    this.claimedFinished.forget(now);
     const today = Math.floor(now / DAY_MS);
     for (const k of this.diem.keys()) if (Number(k.slice(k.lastIndexOf(':') + 1)) < today - 1) this.diem.delete(k);
   }

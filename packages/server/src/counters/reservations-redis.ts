@@ -1,26 +1,26 @@
 import type { Redis } from 'ioredis';
 import { spendableOf } from '../domain/gateway/hold.js';
-import type {
-  ErrorBudget,
-  FinalizeRequest,
-  HeldReservation,
-  MirrorFacts,
-  MirrorName,
-  MoneyAsk,
-  Reservations,
-  ReserveOutcome,
-  ReserveRequest,
-  Spendable,
-  WindowAsk,
-  WindowState,
+import {
+  CLAIMED_FINISHED_MS,
+  type ErrorBudget,
+  FINISHED_MS,
+  type FinalizeRequest,
+  type HeldReservation,
+  type MirrorFacts,
+  type MirrorName,
+  type MoneyAsk,
+  type Reservations,
+  type ReserveOutcome,
+  type ReserveRequest,
+  type Spendable,
+  type WindowAsk,
+  type WindowState,
 } from '../domain/ports/reservations.js';
 import { resilientRedis, type Warn } from './redis-client.js';
 import { ADJUST_USD, CLAIM_EXPIRED, FINALIZE, INIT_MIRRORS, RECORD_FAILURE, RESERVE } from './reservations-lua.js';
 
 const DAY_MS = 86_400_000;
 const windowStart = (now: number, ms: number) => Math.floor(now / ms) * ms;
-/** A finalized reservation is remembered this long, so that a late second finalize stays a no-op. */
-const TOMBSTONE_MS = DAY_MS;
 
 type Reply = (string | number)[];
 type Scripts = Record<
@@ -106,7 +106,7 @@ export class RedisReservations implements Reservations {
       r.deadline,
       r.id,
       JSON.stringify(description),
-      r.deadline - r.now + TOMBSTONE_MS,
+      r.deadline - r.now + CLAIMED_FINISHED_MS,
       // Relative expiry: the domain clock need not agree with Redis's own.
       ...r.windows.flatMap((w, i) => [w.limit, w.cost, (starts[i] as number) + w.windowMs - r.now + 60_000]),
     ];
@@ -199,7 +199,8 @@ export class RedisReservations implements Reservations {
       h.diem.toString(),
       f.charge.usd.toString(),
       f.charge.diem.toString(),
-      TOMBSTONE_MS,
+      FINISHED_MS,
+      CLAIMED_FINISHED_MS,
       ...corrections.map((w) => (f.actualCosts[w.name] as number) - w.cost),
     );
   }

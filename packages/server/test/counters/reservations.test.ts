@@ -171,6 +171,23 @@ for (const factory of reservationFactories) {
       expect(await r.initMirrors(accountId, keyId, nextDay, generation, facts, T0)).toBe(false);
     });
 
+    it('a claimed reservation finalized by its owner and then by the sweeper is charged once', async () => {
+      const { accountId, keyId } = await account(r, { usd: 1_000n });
+      const o = held(await r.reserve(ask(accountId, keyId, { deadline: T0 + 1_000, money: money({ amount: 400n }) })));
+      const [claimed] = (await r.claimExpired(T0 + 2_000, 1_000, 60_000)).filter((c) => c.accountId === accountId);
+      expect(claimed?.id).toBe(o.reservation.id);
+      const f = { reservation: o.reservation, charge: { usd: 150n, diem: 0n }, actualCosts: {}, now: T0 + 2_000 };
+      await r.finalize(f);
+      // The sweeper settles it at what was held, a while later: too late to change anything.
+      await r.finalize({
+        ...f,
+        reservation: claimed as typeof o.reservation,
+        charge: { usd: 400n, diem: 0n },
+        now: T0 + 5 * 60_000,
+      });
+      expect(await r.peekSpendable(accountId, keyId, money())).toEqual({ usd: 850n, diem: 0n });
+    });
+
     it('claims expired reservations once, never finalized ones', async () => {
       const { accountId, keyId } = await account(r);
       const late = held(await r.reserve(ask(accountId, keyId, { deadline: T0 + 1_000 })));

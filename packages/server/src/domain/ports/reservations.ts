@@ -143,7 +143,8 @@ export interface Reservations {
   /**
    * Releases what was held beyond `charge` and corrects the windows, once: a second finalize of the same
    * reservation, or one of a reservation already finalized, does nothing. Call only after the charge is
-   * durable in the database.
+   * durable in the database. A finalized reservation is remembered `FINISHED_MS`, or a day if a sweeper
+   * claimed it (its owner may still come late); one finalized again after that counts as lost.
    */
   finalize(request: FinalizeRequest): Promise<void>;
   /** Takes up to `limit` reservations past their deadline, claimed so that no other sweeper takes them meanwhile. */
@@ -163,3 +164,11 @@ export interface Reservations {
   adjustUsd(accountId: string, delta: bigint): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How long a finalized reservation is remembered, so that a second finalize stays a no-op. Its owner
+ * finalizes it once, so only a moment's grace is needed; kept a day each, a busy gateway's counters
+ * would hold hundreds of millions. One a sweeper claimed is kept a day: its owner may still come late.
+ */
+export const FINISHED_MS = 60_000;
+export const CLAIMED_FINISHED_MS = 86_400_000;
