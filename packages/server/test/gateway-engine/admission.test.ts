@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/domain/errors.js';
 import type { GatewayService } from '../../src/domain/gateway/admission.js';
+import { moneyAsk } from '../../src/domain/gateway/windows.js';
 import { ManualClock } from '../support/clock.js';
 import { reservationFactories } from '../support/reservations.js';
 import { storeFactories } from '../support/stores.js';
@@ -27,6 +28,18 @@ for (const { store: factory, counters } of combinations) {
     let gateway: GatewayService;
     beforeAll(() => {
       ({ engine, gateway } = ctx);
+    });
+
+    it('flush returns once every settlement begun is durable and released in the counters', async () => {
+      const account = await engine.account({ usdBalance: 10_000_000n });
+      const key = keyOf(account);
+      const admitted = await Promise.all(Array.from({ length: 20 }, () => gateway.admit(demand(key, account))));
+      for (const a of admitted) void a.settle({ promptTokens: 80, completionTokens: 30, executionMs: 1 });
+      await gateway.flush();
+      expect(await ctx.reservations.peekSpendable(account.id, key.id, moneyAsk(key, account, 0n, T0))).toEqual({
+        usd: 10_000_000n - 20n * 140n,
+        diem: 0n,
+      });
     });
 
     it('admits with rate-limit and balance headers, settles once to the reported usage', async () => {

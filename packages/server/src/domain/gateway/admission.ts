@@ -104,6 +104,8 @@ export class GatewayService {
   private readonly settler: Settler;
   private readonly budget: ErrorBudget;
   private readonly rebuilds = new Map<string, Promise<void>>();
+  /** Settlements and releases under way, for `flush`. */
+  private readonly settling = new Set<Promise<void>>();
   private readonly metrics: Metrics;
 
   constructor(
@@ -168,7 +170,12 @@ export class GatewayService {
       const once = (work: () => Promise<void>) => {
         if (done) return Promise.resolve();
         done = true;
-        return work().finally(() => this.metrics.reservations(-1));
+        const settling = work().finally(() => {
+          this.metrics.reservations(-1);
+          this.settling.delete(settling);
+        });
+        this.settling.add(settling);
+        return settling;
       };
       const costOf = (u: { promptTokens: number; completionTokens: number }) => chargeOf(held, costOfUsage(prices, u));
       return {
@@ -228,9 +235,13 @@ export class GatewayService {
     return () => clearInterval(timer);
   }
 
-  /** Waits for every settlement submitted so far to be durable. */
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /**
+   * Waits for every settlement begun so far to be durable and released in the counters: a shutdown that
+   * closed Redis after the ledger write alone left those holds to the sweeper.
+   */
+  async flush(): Promise<void> {
+    await this.writer.flush();
+    while (this.settling.size > 0) await Promise.all(this.settling);
   }
 
   private async reserveWithMirrors(request: ReserveRequest): Promise<ReserveOutcome> {
