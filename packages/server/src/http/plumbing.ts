@@ -91,17 +91,18 @@ export function adminErrorHandler(error: FastifyError, req: FastifyRequest, repl
  * unknown paths, and an error mapping for what fails outside a surface.
  */
 export function registerPlumbing(app: FastifyInstance): void {
+  // Set as the request arrives, before any other hook may answer, so that every answer carries it (an
+  // async onSend hook did the same at a cost on every request).
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    done();
+  });
   routeEveryMethod(app);
   requireHost(app);
   refuseWhileClosing(app);
   refuseConnect(app);
   rawBodies(app);
   app.decorateRequest('caller', undefined);
-
-  app.addHook('onSend', async (req, reply, payload) => {
-    reply.header('x-request-id', req.id);
-    return payload;
-  });
 
   app.setNotFoundHandler((_req, reply) => {
     reply.code(404).send({ error: 'Not found' });
