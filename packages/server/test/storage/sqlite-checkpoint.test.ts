@@ -3,39 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SettlementRecord } from '../../src/domain/ports/ledger.js';
-import { newOrderedId } from '../../src/domain/secrets.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { startSqliteWorker } from '../../src/storage/sqlite-worker.js';
+import { settlement } from '../support/settlement.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vk-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const settlement = (): SettlementRecord => ({
-  reservationId: newOrderedId(),
-  accountId: 'account',
-  apiKeyId: 'key',
-  requestId: newOrderedId(),
-  modelId: 'm',
-  at: Date.now(),
-  day: 20_000,
-  charge: { usd: 3n, diem: 0n },
-  promptTokens: 10,
-  completionTokens: 1,
-  executionMs: 1,
-  entries: [
-    {
-      id: newOrderedId(),
-      sku: 'm-llm-input-mtoken',
-      kind: 'input',
-      tokens: 10n,
-      pricePerMTok: 300_000n,
-      amount: 3n,
-      currency: 'USD',
-      requests: 1,
-    },
-  ],
-});
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,7 +19,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
     const walAfter: number[] = [];
     for (let phase = 0; phase < 4; phase++) {
       for (let batch = 0; batch < 20; batch++) {
-        await store.ledger.record(Array.from({ length: 200 }, settlement));
+        await store.ledger.record(Array.from({ length: 200 }, () => settlement()));
         await pause(5);
       }
       walAfter.push(statSync(`${path}-wal`).size);

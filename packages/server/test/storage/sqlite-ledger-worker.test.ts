@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SettlementRecord } from '../../src/domain/ports/ledger.js';
-import { newOrderedId } from '../../src/domain/secrets.js';
 import { openSqliteStore, type SqliteStore } from '../../src/storage/sqlite.js';
+import { settlement } from '../support/settlement.js';
 
 /**
  * Ledger batches of a SQLite file are written by the store's worker thread, off the event loop. The
@@ -17,32 +16,6 @@ import { openSqliteStore, type SqliteStore } from '../../src/storage/sqlite.js';
 const dir = mkdtempSync(join(tmpdir(), 'vk-ledger-worker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const HOLDER = fileURLToPath(new URL('../support/sqlite-writer.ts', import.meta.url));
-
-const settlement = (usd: bigint, reservationId = newOrderedId()): SettlementRecord => ({
-  reservationId,
-  accountId: 'account',
-  apiKeyId: 'key',
-  requestId: newOrderedId(),
-  modelId: 'm',
-  at: 1_768_478_400_000,
-  day: 20_468,
-  charge: { usd, diem: 0n },
-  promptTokens: 10,
-  completionTokens: 0,
-  executionMs: 1,
-  entries: [
-    {
-      id: newOrderedId(),
-      sku: 'm-llm-input-mtoken',
-      kind: 'input',
-      tokens: 10n,
-      pricePerMTok: 100_000n,
-      amount: usd,
-      currency: 'USD',
-      requests: 1,
-    },
-  ],
-});
 
 /** What the database holds after the scenario: lines, settled reservations, and the day's USD. */
 function contents(path: string) {
