@@ -6,8 +6,7 @@ import { COLUMNS, chunks, KyselyUsageLedger, ON_CONFLICT, settlementRows, text }
 
 /**
  * `insert into <table> (<columns>) select <columns> from json_populate_recordset(null::<table>, $1)`:
- * a whole chunk of rows is one JSON parameter, money in it as decimal text (JSON.stringify refuses a
- * bigint). Binding each value as a parameter of its own cost the event loop more than the database's
+ * a whole chunk of rows is one JSON parameter, money in it as decimal text (JSON numbers stop at 2^53). Binding each value as a parameter of its own cost the event loop more than the database's
  * work; the statement's text is also the same for every batch.
  */
 function jsonRows<R extends object>(
@@ -19,7 +18,7 @@ function jsonRows<R extends object>(
   const list = columns.join(', ');
   return CompiledQuery.raw(
     `insert into ${table} (${list}) select ${list} from json_populate_recordset(null::${table}, $1::json)${tail}`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows, (_key, v) => (typeof v === 'bigint' ? v.toString() : v))],
   );
 }
 
@@ -41,8 +40,8 @@ export class PostgresUsageLedger extends KyselyUsageLedger {
         const rows = part.map((s) => ({
           reservation_id: s.reservationId,
           at: s.at,
-          usd: text(s.charge.usd),
-          diem: text(s.charge.diem),
+          usd: s.charge.usd,
+          diem: s.charge.diem,
         }));
         const tail = ' on conflict (reservation_id) do nothing returning reservation_id';
         const claim = jsonRows('settled_reservations', ['reservation_id', 'at', 'usd', 'diem'], rows, tail);
@@ -75,23 +74,9 @@ async function write(trx: Transaction<Database>, batch: readonly SettlementRecor
   const { lines, daily, perModel, debits } = settlementRows(batch);
   for (const part of chunks(lines)) await trx.executeQuery(jsonRows('usage_ledger', COLUMNS.line, part));
   for (const part of chunks(daily))
-    await trx.executeQuery(
-      jsonRows(
-        'usage_daily',
-        COLUMNS.daily,
-        part.map((r) => ({ ...r, usd: text(r.usd), diem: text(r.diem) })),
-        ON_CONFLICT.daily,
-      ),
-    );
+    await trx.executeQuery(jsonRows('usage_daily', COLUMNS.daily, part, ON_CONFLICT.daily));
   for (const part of chunks(perModel))
-    await trx.executeQuery(
-      jsonRows(
-        'usage_daily_model',
-        COLUMNS.perModel,
-        part.map((r) => ({ ...r, amount: text(r.amount), tokens: text(r.tokens) })),
-        ON_CONFLICT.perModel,
-      ),
-    );
+    await trx.executeQuery(jsonRows('usage_daily_model', COLUMNS.perModel, part, ON_CONFLICT.perModel));
   for (const d of debits)
     await trx.executeQuery(
       CompiledQuery.raw('update accounts set usd_balance = usd_balance - $1 where id = $2', [text(d.usd), d.id]),
