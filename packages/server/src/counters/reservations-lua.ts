@@ -1,6 +1,8 @@
 /**
- * The Lua of the Redis reservations adapter, inline so that the compiled server carries it. Every
- * script touches only keys of one account (hash tag `{a:<id>}`), so each runs on one slot, atomically.
+ * The Lua of the Redis reservations adapter, inline so that the compiled server carries it. Each script
+ * runs atomically. An admission touches the keys of one account (hash tag `{a:<id>}`) and the global
+ * sweep index; a settlement batch may touch several accounts. So the adapter needs one Redis, not a
+ * cluster (the sweep already spanned slots).
  * Money is compared as Lua numbers: exact below 2^53 micro-units ($9e9), far above any real balance.
  * The rule for holding money mirrors `domain/gateway/hold.ts` (its reference, which the contract suite
  * checks both adapters against).
@@ -14,9 +16,10 @@ local function mn(a, b) if b ~= nil and b < a then return b end return a end
 `;
 
 /**
- * KEYS: gen, block, usd, diem-of-day, key-period hash, reservation, deadlines, then the window keys.
- * ARGV: now, amount, diem allocation, key USD limit (-1: none), key DIEM limit (-1: none), deadline, id,
- * description, reservation ttl, then per window: limit, cost, ttl.
+ * KEYS: gen, block, usd, diem-of-day, key-period hash, reservation, deadlines, sweep index, then the
+ * window keys. ARGV: now, amount, diem allocation, key USD limit (-1: none), key DIEM limit (-1: none),
+ * deadline, id, description, reservation ttl, account id, then per window: limit, cost, ttl.
+ * The sweep index is written here, in the same atomic step: a hold is never left where no sweeper looks.
  * Replies: {'blocked', until} | {'missing', generation, names...} |
  * {reason ('window_again': refused by a window that refused before), failed window, spendable usd, spendable diem, used...} | {'ok', usd, diem, spendable usd, spendable diem, used...}.
  */
@@ -40,12 +43,12 @@ local diemKey = room(tonumber(ARGV[5]), tonumber(key[2]))
 local usdKey = room(tonumber(ARGV[4]), tonumber(key[1]))
 local spendUsd = fmt(mn(pos(usd), usdKey))
 local spendDiem = fmt(mn(diemAccount, diemKey))
-local n = #KEYS - 7
+local n = #KEYS - 8
 local used = {}
 local failed = 0
 for i = 1, n do
-  used[i] = tonumber(redis.call('GET', KEYS[7 + i]) or '0')
-  local a = 9 + (i - 1) * 3
+  used[i] = tonumber(redis.call('GET', KEYS[8 + i]) or '0')
+  local a = 10 + (i - 1) * 3
   if failed == 0 and used[i] + tonumber(ARGV[a + 2]) > tonumber(ARGV[a + 1]) then failed = i end
 end
 local function refuse(reason, index)
@@ -55,7 +58,7 @@ local function refuse(reason, index)
 end
 if failed > 0 then
   -- One breach per window and limit, however many requests it refuses, on every instance together.
-  local first = redis.call('SET', KEYS[7 + failed] .. ':breach', '1', 'NX', 'PX', ARGV[9 + (failed - 1) * 3 + 3])
+  local first = redis.call('SET', KEYS[8 + failed] .. ':breach', '1', 'NX', 'PX', ARGV[10 + (failed - 1) * 3 + 3])
   if first then return refuse('window', failed) end
   return refuse('window_again', failed)
 end
@@ -70,18 +73,24 @@ if need > 0 then
 end
 local out = {'ok', fmt(need), fmt(diem), spendUsd, spendDiem}
 for i = 1, n do
-  local a = 9 + (i - 1) * 3
-  redis.call('INCRBY', KEYS[7 + i], ARGV[a + 2])
-  redis.call('PEXPIRE', KEYS[7 + i], ARGV[a + 3])
-  out[#out + 1] = tostring(used[i] + tonumber(ARGV[a + 2]))
+  local a = 10 + (i - 1) * 3
+  local cost = tonumber(ARGV[a + 2])
+  -- Only a window key this created gets its expiry (every later count keeps it).
+  if redis.call('INCRBY', KEYS[8 + i], cost) == cost then redis.call('PEXPIRE', KEYS[8 + i], ARGV[a + 3]) end
+  out[#out + 1] = tostring(used[i] + cost)
 end
-if need > 0 then redis.call('DECRBY', KEYS[3], fmt(need)) end
-if diem > 0 then redis.call('INCRBY', KEYS[4], fmt(diem)) end
-redis.call('HINCRBY', KEYS[5], 'usd', fmt(need))
-redis.call('HINCRBY', KEYS[5], 'diem', fmt(diem))
+if need > 0 then
+  redis.call('DECRBY', KEYS[3], fmt(need))
+  redis.call('HINCRBY', KEYS[5], 'usd', fmt(need))
+end
+if diem > 0 then
+  redis.call('INCRBY', KEYS[4], fmt(diem))
+  redis.call('HINCRBY', KEYS[5], 'diem', fmt(diem))
+end
 redis.call('HSET', KEYS[6], 'st', 'held', 'usd', fmt(need), 'diem', fmt(diem), 'd', ARGV[8])
 redis.call('PEXPIRE', KEYS[6], ARGV[9])
 redis.call('ZADD', KEYS[7], ARGV[6], ARGV[7])
+redis.call('ZADD', KEYS[8], 'LT', ARGV[6], ARGV[10])
 return out
 `;
 
@@ -102,46 +111,75 @@ return 1
 `;
 
 /**
- * KEYS: gen, usd, diem-of-day, key-period hash, reservation, deadlines, then windows to correct.
- * ARGV: id, held usd, held diem, charged usd, charged diem, tombstone ttl, claimed tombstone ttl, then a
- * delta per window (ARGV[i + 1] for KEYS[i]). The record shrinks to its state, remembered briefly, or a
+ * Settles a batch of reservations. ARGV[1] is the count n, ARGV[2..n+1] each one's number of keys; then
+ * each one's keys and arguments follow the other's in KEYS and ARGV.
+ * Per reservation, KEYS: gen, usd, diem-of-day, key-period hash, reservation, deadlines, then windows to
+ * correct; ARGV: id, held usd, held diem, charged usd, charged diem, tombstone ttl, claimed tombstone ttl,
+ * then a delta per window (A[i + 1] for K[i]). The record shrinks to its state, remembered briefly, or a
  * day if a sweeper claimed it (`cl`): its owner may still finalize it late.
  * A reservation this Redis does not know was lost (flush, restart): mirrors rebuilt since may lack its
  * charge, so it is counted in (at worst twice: the account may spend less, never more). A mirror that
- * is absent is not created: the generation is bumped so that a rebuild racing this one starts over.
+ * is absent is not created: the generation is bumped so that a rebuild racing this one starts over. A
+ * currency the reservation neither held nor was charged changes nothing, so its mirror is not looked at.
+ * Replies one 1 per reservation settled now, 0 per one settled before.
  */
 export const FINALIZE = `${HELPERS}
-local rec = redis.call('HMGET', KEYS[5], 'st', 'usd', 'diem', 'cl')
-local st = rec[1]
-if st == 'done' then return 0 end
-local lost = not st
--- What was held is what the record says: a caller whose reserve reply never came cancels without knowing.
-local usdDelta = tonumber(rec[2] or ARGV[2]) - tonumber(ARGV[4])
-local diemDelta = tonumber(ARGV[5]) - tonumber(rec[3] or ARGV[3])
-if lost then
-  usdDelta = -tonumber(ARGV[4])
-  diemDelta = tonumber(ARGV[5])
-end
-local bump = false
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], fmt(usdDelta)) else bump = true end
-if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], fmt(diemDelta)) else bump = true end
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('HINCRBY', KEYS[4], 'usd', fmt(-usdDelta))
-  redis.call('HINCRBY', KEYS[4], 'diem', fmt(diemDelta))
-else
-  bump = true
-end
-if bump then redis.call('INCR', KEYS[1]) end
-if not lost then
-  for i = 7, #KEYS do
-    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i + 1]) end
+local function finalize(K, A)
+  local rec = redis.call('HMGET', K[5], 'st', 'usd', 'diem', 'cl')
+  local st = rec[1]
+  if st == 'done' then return 0 end
+  local lost = not st
+  -- What was held is what the record says: a caller whose reserve reply never came cancels without knowing.
+  local heldUsd = tonumber(rec[2] or A[2])
+  local heldDiem = tonumber(rec[3] or A[3])
+  if lost then
+    heldUsd = 0
+    heldDiem = 0
   end
+  local usdDelta = heldUsd - tonumber(A[4])
+  local diemDelta = tonumber(A[5]) - heldDiem
+  local usdTouched = heldUsd ~= 0 or tonumber(A[4]) ~= 0
+  local diemTouched = heldDiem ~= 0 or tonumber(A[5]) ~= 0
+  local bump = false
+  if usdTouched then
+    if redis.call('EXISTS', K[2]) == 1 then redis.call('INCRBY', K[2], fmt(usdDelta)) else bump = true end
+  end
+  if diemTouched then
+    if redis.call('EXISTS', K[3]) == 1 then redis.call('INCRBY', K[3], fmt(diemDelta)) else bump = true end
+  end
+  if usdTouched or diemTouched then
+    if redis.call('EXISTS', K[4]) == 1 then
+      if usdDelta ~= 0 then redis.call('HINCRBY', K[4], 'usd', fmt(-usdDelta)) end
+      if diemDelta ~= 0 then redis.call('HINCRBY', K[4], 'diem', fmt(diemDelta)) end
+    else
+      bump = true
+    end
+  end
+  if bump then redis.call('INCR', K[1]) end
+  if not lost then
+    for i = 7, #K do
+      if redis.call('EXISTS', K[i]) == 1 then redis.call('INCRBY', K[i], A[i + 1]) end
+    end
+  end
+  redis.call('DEL', K[5])
+  redis.call('HSET', K[5], 'st', 'done')
+  redis.call('PEXPIRE', K[5], rec[4] and A[7] or A[6])
+  redis.call('ZREM', K[6], A[1])
+  return 1
 end
-redis.call('DEL', KEYS[5])
-redis.call('HSET', KEYS[5], 'st', 'done')
-redis.call('PEXPIRE', KEYS[5], rec[4] and ARGV[7] or ARGV[6])
-redis.call('ZREM', KEYS[6], ARGV[1])
-return 1
+local n = tonumber(ARGV[1])
+local ki, ai = 0, n + 1
+local out = {}
+for j = 1, n do
+  local nk = tonumber(ARGV[1 + j])
+  local K, A = {}, {}
+  for i = 1, nk do K[i] = KEYS[ki + i] end
+  for i = 1, nk + 1 do A[i] = ARGV[ai + i] end
+  ki = ki + nk
+  ai = ai + nk + 1
+  out[j] = finalize(K, A)
+end
+return out
 `;
 
 /**

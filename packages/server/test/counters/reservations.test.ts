@@ -157,6 +157,36 @@ for (const factory of reservationFactories) {
       expect((await r.peekWindows(accountId, w, T0)).map((s) => s.used)).toEqual([1, 120]);
     });
 
+    it('settlements issued together, over several accounts and with repeats, each apply exactly once', async () => {
+      const accounts = await Promise.all([account(r, { usd: 1_000n }), account(r, { usd: 2_000n })]);
+      const w = [rpm(10), tpm(10_000, 500)];
+      const holds = await Promise.all(
+        accounts.flatMap(({ accountId, keyId }) =>
+          [0, 1, 2].map(async () =>
+            held(await r.reserve(ask(accountId, keyId, { windows: w, money: money({ amount: 100n }) }))),
+          ),
+        ),
+      );
+      const finals = holds.map((o, i) => ({
+        reservation: o.reservation,
+        charge: { usd: BigInt(10 * (i + 1)), diem: 0n },
+        actualCosts: { 'm:TPM': 100 },
+        now: T0,
+      }));
+      // One never held here (a restarted Redis) is counted in; repeats in the same batch change nothing.
+      const [first, second] = accounts;
+      const lost = { ...(holds[0] as ReserveOutcome & { ok: true }).reservation, id: randomUUID() };
+      await Promise.all([
+        ...finals.map((f) => r.finalize(f)),
+        ...finals.map((f) => r.finalize(f)),
+        r.finalize({ reservation: lost, charge: { usd: 7n, diem: 0n }, actualCosts: {}, now: T0 }),
+      ]);
+      expect(await r.peekSpendable(first.accountId, first.keyId, money())).toEqual({ usd: 1_000n - 60n - 7n, diem: 0n });
+      expect(await r.peekSpendable(second.accountId, second.keyId, money())).toEqual({ usd: 2_000n - 150n, diem: 0n });
+      for (const { accountId } of accounts)
+        expect((await r.peekWindows(accountId, w, T0)).map((s) => s.used)).toEqual([3, 300]);
+    });
+
     it('a settlement that finds a mirror missing bumps the generation, so a stale rebuild is refused', async () => {
       const { accountId, keyId } = await account(r);
       const o = held(await r.reserve(ask(accountId, keyId)));
