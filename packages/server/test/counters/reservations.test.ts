@@ -181,7 +181,10 @@ for (const factory of reservationFactories) {
         ...finals.map((f) => r.finalize(f)),
         r.finalize({ reservation: lost, charge: { usd: 7n, diem: 0n }, actualCosts: {}, now: T0 }),
       ]);
-      expect(await r.peekSpendable(first.accountId, first.keyId, money())).toEqual({ usd: 1_000n - 60n - 7n, diem: 0n });
+      expect(await r.peekSpendable(first.accountId, first.keyId, money())).toEqual({
+        usd: 1_000n - 60n - 7n,
+        diem: 0n,
+      });
       expect(await r.peekSpendable(second.accountId, second.keyId, money())).toEqual({ usd: 2_000n - 150n, diem: 0n });
       for (const { accountId } of accounts)
         expect((await r.peekWindows(accountId, w, T0)).map((s) => s.used)).toEqual([3, 300]);
