@@ -121,18 +121,26 @@ export function capConnectionsPerClient(app: FastifyInstance, max: number): void
  */
 export function boundRequestsWhileClosing(app: FastifyInstance, timeoutMs: number): void {
   const receiving = new Map<IncomingMessage, number>();
-  // No listeners per request (two per request were a cost on the hot path): received requests are
-  // dropped in passes whose cost is amortised over the requests added since the last one.
-  let pruneAt = 1024;
-  app.server.on('request', (req: IncomingMessage) => {
-    receiving.set(req, performance.now());
+  // No listeners per request (two per request were a cost on the hot path), and no request held past
+  // the turn of the event loop it arrived in unless its body is still coming: holding every request
+  // until a pruning pass kept a thousand of them alive, for the garbage collector to promote and sweep.
+  let arrived: IncomingMessage[] = [];
+  let pruneAt = 64;
+  const sift = () => {
+    const now = performance.now();
+    for (const req of arrived) if (!req.complete && !req.destroyed) receiving.set(req, now);
+    arrived = [];
     if (receiving.size < pruneAt) return;
     for (const r of receiving.keys()) if (r.complete || r.destroyed) receiving.delete(r);
-    pruneAt = Math.max(1024, 2 * receiving.size);
+    pruneAt = Math.max(64, 2 * receiving.size);
+  };
+  app.server.on('request', (req: IncomingMessage) => {
+    if (arrived.push(req) === 1) setImmediate(sift);
   });
   let sweeper: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     sweeper = setInterval(() => {
+      sift();
       for (const [req, since] of receiving) {
         if (req.complete || performance.now() - since < timeoutMs) continue;
         receiving.delete(req);
