@@ -5,6 +5,8 @@
  *   bare proxy node:http + an undici pool, forwarding with no checks: the ceiling of any gateway
  *   memory     the real app: SQLite store, memory reservations
  *   redis      the real app: PostgreSQL store, Redis reservations (one Lua script per admission)
+ *   diagnostic the real app with a gateway engine that admits and settles nothing: what the HTTP layer
+ *              costs by itself, so that the rows tell it apart from admission, settlement and the ledger
  * Per target: throughput and latency under load; latency unloaded (one connection: what the gateway adds
  * to a request, not queueing); and the time to the first byte of a streamed answer, unloaded.
  * The servers (and the in-process upstream) share this process's one event loop, as in production.
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
+import type { InferenceGateway } from '../packages/server/src/http/inference/exchange.js';
 import type { Store } from '../packages/server/src/storage/types.js';
 import { startUpstream, type UpstreamHandle } from '../tests/support/upstream/server.js';
 import type { TtfbJob, TtfbResult } from './gateway-ttfb.js';
@@ -43,6 +46,7 @@ const UNLOADED_SECONDS = 2;
 const TTFB_REQUESTS = 300;
 const TARGETS = { throughputMemory: 0.8, throughputRedis: 0.6, addedP50Ms: 0.5, addedP99Ms: 2, addedTtfbMs: 1 };
 
+const STUBBED = 'app without its gateway engine (diagnostic)';
 const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 8 });
 const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true, stream_options: { include_usage: true } });
 
@@ -102,8 +106,30 @@ async function bareProxy(upstream: UpstreamHandle): Promise<Target> {
   };
 }
 
+/**
+ * Admits everything, holds nothing, settles nothing: the app with its gateway engine taken out. Not a
+ * product configuration; its row shows what the HTTP layer (ids, auth, validation, bounds, the relay,
+ * `cost`) costs on its own, apart from admission, settlement and the ledger.
+ */
+const NO_CHECKS: InferenceGateway = {
+  admit: async () => ({
+    reservationId: '',
+    headers: {},
+    costOf: () => ({ usd: 0n, diem: 0n }),
+    settle: async () => {},
+    release: async () => {},
+  }),
+  recordFailure: async () => {},
+};
+
 /** The real app over `store` and `reservations`, with one funded account and an unlimited INFERENCE key. */
-async function gatewayTarget(name: string, upstream: UpstreamHandle, store: Store, reservations: Reservations) {
+async function gatewayTarget(
+  name: string,
+  upstream: UpstreamHandle,
+  store: Store,
+  reservations: Reservations,
+  checks = true,
+) {
   const unlimited = { RPM: 1_000_000_000, RPD: 1_000_000_000, TPM: 1_000_000_000_000 };
   const config = resolveConfig(
     {
@@ -121,7 +147,7 @@ async function gatewayTarget(name: string, upstream: UpstreamHandle, store: Stor
     ...runtime,
     log: { warn: (d, m) => console.warn(m, d), error: (d, m) => console.error(m, d) },
   });
-  const app = await buildApp({ ...runtime, gateway });
+  const app = await buildApp({ ...runtime, gateway: checks ? gateway : NO_CHECKS });
   const { account } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
   const key = await runtime.services.keys.create(
     account.id,
@@ -274,6 +300,7 @@ export async function benchGateway(
     targets.push(
       await gatewayTarget('gateway: memory counters, SQLite', upstream, sqlite, await openReservations(undefined)),
     );
+    targets.push(await gatewayTarget(STUBBED, upstream, sqlite, await openReservations(undefined), false));
     const pgStore = await optional('PostgreSQL', () => openPostgresStore(POSTGRES_URL, { schema, maxConnections: 20 }));
     if (pgStore) closing.unshift(() => dropSchema(pgStore, schema));
     const redis = pgStore && (await optional('Redis', () => openReservations(REDIS_URL, `bench:${schema}:`)));
