@@ -20,17 +20,22 @@ export const LEDGER_SQL = {
   debit: 'update accounts set usd_balance = usd_balance - ? where id = ?',
 };
 
-/** A batch as statement parameters: the idempotency claims, and the rows written if every claim is fresh. */
-function jobOf(batch: readonly SettlementRecord[]): LedgerJob {
+/** A batch's rows as statement parameters. */
+function rowsOf(batch: readonly SettlementRecord[]): Omit<LedgerJob, 'claims'> {
   const { lines, daily, perModel, debits } = settlementRows(batch);
   return {
-    claims: batch.map((r) => [r.reservationId, r.at, text(r.charge.usd), text(r.charge.diem)]),
     lines: lines.map((l) => valuesOf(l, COLUMNS.line)),
     daily: daily.map((d) => valuesOf(d, COLUMNS.daily)),
     perModel: perModel.map((m) => valuesOf(m, COLUMNS.perModel)),
     debits: debits.map((d) => [text(d.usd), d.id]),
   };
 }
+
+/** The idempotency claims of a batch, and the rows written if every claim is fresh. */
+const jobOf = (batch: readonly SettlementRecord[]): LedgerJob => ({
+  claims: batch.map((r) => [r.reservationId, r.at, text(r.charge.usd), text(r.charge.diem)]),
+  ...rowsOf(batch),
+});
 
 /**
  * Settlement on SQLite without Kysely on the way: building the batch's queries cost more than running
@@ -66,7 +71,7 @@ export class SqliteUsageLedger extends KyselyUsageLedger {
         return found ? { usd: BigInt(found.usd), diem: BigInt(found.diem) } : r.charge;
       });
       if (fresh.length === 0) return charges;
-      const job = jobOf(fresh);
+      const job = rowsOf(fresh);
       for (const v of job.lines) s.line.run(v);
       for (const v of job.daily) s.daily.run(v);
       for (const v of job.perModel) s.perModel.run(v);
