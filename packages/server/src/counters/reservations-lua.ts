@@ -25,10 +25,10 @@ local function mn(a, b) if b ~= nil and b < a then return b end return a end
  */
 export const RESERVE = `${HELPERS}
 local now = tonumber(ARGV[1])
-local blocked = redis.call('GET', KEYS[2])
+-- One read for the block and both mirrors, one for every window: each call costs Redis as much as its work.
+local head = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4])
+local blocked, usd, diemUsed = head[1], head[2], head[3]
 if blocked and tonumber(blocked) > now then return {'blocked', blocked} end
-local usd = redis.call('GET', KEYS[3])
-local diemUsed = redis.call('GET', KEYS[4])
 local key = redis.call('HMGET', KEYS[5], 'usd', 'diem')
 local missing = {}
 if not usd then missing[#missing + 1] = 'usd' end
@@ -46,8 +46,9 @@ local spendDiem = fmt(mn(diemAccount, diemKey))
 local n = #KEYS - 8
 local used = {}
 local failed = 0
+local counts = n > 0 and redis.call('MGET', unpack(KEYS, 9, 8 + n)) or {}
 for i = 1, n do
-  used[i] = tonumber(redis.call('GET', KEYS[8 + i]) or '0')
+  used[i] = tonumber(counts[i] or '0')
   local a = 10 + (i - 1) * 3
   if failed == 0 and used[i] + tonumber(ARGV[a + 2]) > tonumber(ARGV[a + 1]) then failed = i end
 end
