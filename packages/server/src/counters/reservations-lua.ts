@@ -72,7 +72,9 @@ if need > 0 then
     return refuse('balance', 0)
   end
 end
-local out = {'ok', fmt(need), fmt(diem), spendUsd, spendDiem}
+-- Formatted once each: a string.format costs Redis about as much as a command.
+local needText, diemText = fmt(need), fmt(diem)
+local out = {'ok', needText, diemText, spendUsd, spendDiem}
 for i = 1, n do
   local a = 10 + (i - 1) * 3
   local cost = tonumber(ARGV[a + 2])
@@ -81,14 +83,14 @@ for i = 1, n do
   out[#out + 1] = tostring(used[i] + cost)
 end
 if need > 0 then
-  redis.call('DECRBY', KEYS[3], fmt(need))
-  redis.call('HINCRBY', KEYS[5], 'usd', fmt(need))
+  redis.call('DECRBY', KEYS[3], needText)
+  redis.call('HINCRBY', KEYS[5], 'usd', needText)
 end
 if diem > 0 then
-  redis.call('INCRBY', KEYS[4], fmt(diem))
-  redis.call('HINCRBY', KEYS[5], 'diem', fmt(diem))
+  redis.call('INCRBY', KEYS[4], diemText)
+  redis.call('HINCRBY', KEYS[5], 'diem', diemText)
 end
-redis.call('HSET', KEYS[6], 'st', 'held', 'usd', fmt(need), 'diem', fmt(diem), 'd', ARGV[8])
+redis.call('HSET', KEYS[6], 'st', 'held', 'usd', needText, 'diem', diemText, 'd', ARGV[8])
 redis.call('PEXPIRE', KEYS[6], ARGV[9])
 redis.call('ZADD', KEYS[7], ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[8], 'LT', ARGV[6], ARGV[10])
