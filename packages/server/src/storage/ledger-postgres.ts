@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { SettlementRecord } from '../domain/ports/ledger.js';
 import type { Charge } from '../domain/ports/reservations.js';
 import type { Database } from './kysely/schema.js';
-import { COLUMNS, chunks, KyselyUsageLedger, ON_CONFLICT, settlementRows, text } from './ledger-store.js';
+import { bound, COLUMNS, chunks, KyselyUsageLedger, ON_CONFLICT, settlementRows, text } from './ledger-store.js';
 
 /**
  * `insert into <table> (<columns>) select <columns> from json_populate_recordset(null::<table>, $1)`:
@@ -19,10 +19,7 @@ function jsonRows<R extends object>(
   // Copies with money as text: JSON.stringify is a quarter faster on them than with a replacer function.
   const wire = rows.map((row) => {
     const out: Record<string, unknown> = {};
-    for (const c of columns) {
-      const v: unknown = row[c];
-      out[c] = typeof v === 'bigint' ? v.toString() : v;
-    }
+    for (const c of columns) out[c] = bound(row[c]);
     return out;
   });
   return CompiledQuery.raw(

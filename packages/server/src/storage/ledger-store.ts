@@ -79,12 +79,12 @@ export const ON_CONFLICT = {
     'requests = usage_daily_model.requests + excluded.requests',
 };
 
+/** A value as it is bound: money (bigint) as decimal text, anything else as it is. */
+export const bound = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
 /** A row's values in `columns` order, money as decimal text. */
 export function valuesOf<R extends object>(row: R, columns: readonly (keyof R)[]): unknown[] {
-  return columns.map((c) => {
-    const v = row[c];
-    return typeof v === 'bigint' ? v.toString() : v;
-  });
+  return columns.map((c) => bound(row[c]));
 }
 
 export function chunks<T>(rows: readonly T[]): T[][] {
