@@ -5,9 +5,11 @@
  *   bare proxy node:http + an undici pool, forwarding with no checks: the ceiling of any gateway
  *   memory     the real app: SQLite store, memory reservations
  *   redis      the real app: PostgreSQL store, Redis reservations (one Lua script per admission)
- *   diagnostic a fastify route doing what the bare proxy does: what the framework costs by itself; and
- *              the real app with a gateway engine that admits and settles nothing: what the HTTP layer
- *              costs by itself, so that the rows tell it apart from admission, settlement and the ledger
+ *   diagnostic a fastify route doing what the bare proxy does: what the framework costs by itself; the
+ *              real app with a gateway engine that admits and settles nothing: what the HTTP layer
+ *              costs by itself; and each real gateway with a ledger that writes nothing: what admission
+ *              and settlement in the counters cost without the database, so that the rows tell the
+ *              HTTP layer, the counters and the ledger apart
  * Per target: throughput and latency under load; latency unloaded (one connection: what the gateway adds
  * to a request, not queueing); and the time to the first byte of a streamed answer, unloaded.
  * The servers (and the in-process upstream) share this process's one event loop, as in production.
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
+import type { UsageLedger } from '../packages/server/src/domain/ports/ledger.js';
 import type { Reservations } from '../packages/server/src/domain/ports/reservations.js';
 import type { InferenceGateway } from '../packages/server/src/http/inference/exchange.js';
 import type { Store } from '../packages/server/src/storage/types.js';
@@ -50,6 +53,7 @@ const TARGETS = { throughputMemory: 0.8, throughputRedis: 0.6, addedP50Ms: 0.5, 
 
 const BARE = 'bare proxy (ceiling)';
 const STUBBED = 'app without its gateway engine (diagnostic)';
+const NO_LEDGER = 'ledger writes skipped (diagnostic)';
 const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 8 });
 const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true, stream_options: { include_usage: true } });
 
@@ -160,13 +164,28 @@ const NO_CHECKS: InferenceGateway = {
   recordFailure: async () => {},
 };
 
+/**
+ * Records nothing and says every charge was recorded: the gateway then admits and settles in its counters
+ * as usual, without the database's work. Not a product configuration (nothing would be durable).
+ */
+function ledgerSkipped(store: Store): Store {
+  const ledger: UsageLedger = {
+    record: async (batch) => batch.map((s) => s.charge),
+    mirrorFacts: (...args) => store.ledger.mirrorFacts(...args),
+  };
+  return Object.assign(Object.create(store) as Store, { ledger });
+}
+
+/** The gateway's engine: real, real but with `ledgerSkipped`, or none (`NO_CHECKS`). */
+type Engine = 'real' | 'no ledger' | 'none';
+
 /** The real app over `store` and `reservations`, with one funded account and an unlimited INFERENCE key. */
 async function gatewayTarget(
   name: string,
   upstream: UpstreamHandle,
   store: Store,
   reservations: Reservations,
-  checks = true,
+  engine: Engine = 'real',
 ) {
   const unlimited = { RPM: 1_000_000_000, RPD: 1_000_000_000, TPM: 1_000_000_000_000 };
   const config = resolveConfig(
@@ -183,9 +202,10 @@ async function gatewayTarget(
   const runtime = benchRuntime(config, store, reservations);
   const gateway = buildGateway({
     ...runtime,
+    store: engine === 'no ledger' ? ledgerSkipped(store) : store,
     log: { warn: (d, m) => console.warn(m, d), error: (d, m) => console.error(m, d) },
   });
-  const app = await buildApp({ ...runtime, gateway: checks ? gateway : NO_CHECKS });
+  const app = await buildApp({ ...runtime, gateway: engine === 'none' ? NO_CHECKS : gateway });
   const { account } = await createAccountWithAdminKey(runtime.services.accounts, runtime.services.keys);
   const key = await runtime.services.keys.create(
     account.id,
@@ -268,7 +288,7 @@ function report(rows: GatewayRow[]): void {
     );
   }
   const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
-  for (const r of rows.filter((x) => x.target.startsWith('gateway'))) {
+  for (const r of rows.filter((x) => x.target.startsWith('gateway') && !x.target.includes('(diagnostic)'))) {
     const redis = r.target.includes('Redis');
     const min = redis ? TARGETS.throughputRedis : TARGETS.throughputMemory;
     const p50 = round(r.unloadedP50Ms - bare.unloadedP50Ms);
@@ -351,11 +371,24 @@ export async function benchGateway(
     targets.push(
       await gatewayTarget('gateway: memory counters, SQLite', upstream, sqlite, await openReservations(undefined)),
     );
-    targets.push(await gatewayTarget(STUBBED, upstream, sqlite, await openReservations(undefined), false));
+    targets.push(await gatewayTarget(STUBBED, upstream, sqlite, await openReservations(undefined), 'none'));
+    targets.push(
+      await gatewayTarget(
+        `gateway: memory counters, ${NO_LEDGER}`,
+        upstream,
+        sqlite,
+        await openReservations(undefined),
+        'no ledger',
+      ),
+    );
     const pgStore = await optional('PostgreSQL', () => openPostgresStore(POSTGRES_URL, { schema, maxConnections: 20 }));
     if (pgStore) closing.unshift(() => dropSchema(pgStore, schema));
     const redis = pgStore && (await optional('Redis', () => openReservations(REDIS_URL, `bench:${schema}:`)));
-    if (pgStore && redis) targets.push(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
+    if (pgStore && redis) {
+      targets.push(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
+      const second = await openReservations(REDIS_URL, `bench:${schema}:skipped:`);
+      targets.push(await gatewayTarget(`gateway: Redis, ${NO_LEDGER}`, upstream, pgStore, second, 'no ledger'));
+    }
     for (let round = 1; round <= rounds; round++) {
       for (const t of targets) rows.set(t.name, [...(rows.get(t.name) ?? []), await measure(load, seconds, t)]);
     }
