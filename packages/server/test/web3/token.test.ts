@@ -1,9 +1,8 @@
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
-import { statusOf } from '../../src/http/status.js';
 import { issueWeb3Token, verifyWeb3Token, WEB3_TOKEN_TTL_MS } from '../../src/web3/token.js';
 import { ManualClock } from '../support/clock.js';
+import { rejectsWith } from '../support/refusals.js';
 
 const secret = 'test-server-secret-0123456789abcdef';
 const issuer = 'venice-keys-test';
@@ -12,16 +11,6 @@ const audience = 'venice-keys-test/web3';
 function setup() {
   const clock = new ManualClock();
   return { clock, params: { secret, clock, issuer, audience } };
-}
-
-async function rejectsWith(promise: Promise<unknown>, message: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  expect(error).toMatchObject({ code: 'BAD_REQUEST', message });
-  expect(statusOf((error as AppError).code)).toBe(400);
 }
 
 const b64 = (value: unknown) =>

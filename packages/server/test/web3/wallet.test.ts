@@ -3,7 +3,6 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startLocalChain } from '../../../../tests/support/evm/index.js';
 import { AppError } from '../../src/domain/errors.js';
-import { statusOf } from '../../src/http/status.js';
 import {
   assertStaked,
   type ChainReader,
@@ -12,19 +11,10 @@ import {
   readTokenBalance,
   verifyWalletSignature,
 } from '../../src/web3/wallet.js';
+import { rejectsWith } from '../support/refusals.js';
 
 const MISMATCH = 'Wallet signature does not match';
 const RPC_FAILED = 'Could not verify wallet signature';
-
-async function rejectsWith(promise: Promise<unknown>, message: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  expect(error).toMatchObject({ code: 'BAD_REQUEST', message });
-  expect(statusOf((error as AppError).code)).toBe(400);
-}
 
 const newAccount = () => privateKeyToAccount(generatePrivateKey());
 
