@@ -23,7 +23,8 @@ export class SqliteStore extends KyselyStore {
     raw: BetterSqlite3.Database,
     /** A second, read-only connection for the hot reads (absent for in-memory databases). */
     private readonly reader?: CachedStatements,
-    private readonly worker?: SqliteWorker,
+    /** The background thread (checkpoints, ledger batches) of a database file; its checks are public for tests. */
+    readonly worker?: SqliteWorker,
     ledgerOnEventLoop = false,
   ) {
     super(db);

@@ -24,7 +24,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
       }
       walAfter.push(statSync(`${path}-wal`).size);
     }
-    const runs = await (store as unknown as { worker: { runs(): Promise<number> } }).worker.runs();
+    const runs = await store.worker?.runs();
     await store.close();
     return { walAfter, runs };
   }

@@ -74,7 +74,9 @@ describe('SQLite ledger batches in the worker thread', () => {
     const path = join(dir, 'stopped.db');
     const store = await openSqliteStore(path);
     await store.ledger.record([settlement(3n)]);
-    await (store as unknown as { worker: { stop(): Promise<void> } }).worker.stop();
+    expect(store.worker?.alive).toBe(true);
+    await store.worker?.stop();
+    expect(store.worker?.alive).toBe(false);
     expect(await store.ledger.record([settlement(4n)])).toEqual(usd(4n));
     await store.close();
     expect(contents(path)).toMatchObject({ lines: 2, dailyUsd: 7 });
