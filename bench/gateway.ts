@@ -385,6 +385,7 @@ export async function benchGateway(
     if (pgStore) closing.unshift(() => dropSchema(pgStore, schema));
     const redis = pgStore && (await optional('Redis', () => openReservations(REDIS_URL, `bench:${schema}:`)));
     if (pgStore && redis) {
+      closing.push(() => dropRedisKeys(`bench:${schema}:`));
       targets.push(await gatewayTarget('gateway: Redis, PostgreSQL', upstream, pgStore, redis));
       const second = await openReservations(REDIS_URL, `bench:${schema}:skipped:`);
       targets.push(await gatewayTarget(`gateway: Redis, ${NO_LEDGER}`, upstream, pgStore, second, 'no ledger'));
@@ -401,6 +402,19 @@ export async function benchGateway(
   const table = [...rows.values()].map((r) => combine(r, bare));
   report(table);
   return table;
+}
+
+/** The bench's counters go with it: a run leaves nothing behind in the Redis it was pointed at. */
+async function dropRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
 }
 
 async function dropSchema(store: Store, schema: string): Promise<void> {
