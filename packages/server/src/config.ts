@@ -82,6 +82,8 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string | undefined;
   secret: string | undefined;
+  /** Earlier server secrets still accepted during a rotation: they verify and open, never sign. */
+  acceptedSecrets: string[];
   logLevel: LogLevel;
   /** Where Prometheus metrics are served, on a listener of their own; undefined = no metrics. */
   metricsPort: number | undefined;
@@ -192,6 +194,14 @@ function envLogLevel(v: string | undefined): LogLevel {
   return v as LogLevel;
 }
 
+/** VENICE_KEYS_SECRET_ACCEPTED: comma-separated secrets (ours are base64url, without commas). */
+function envSecretList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 /** TRUST_PROXY: `true`/`false`, a hop count, or comma-separated addresses/CIDRs. */
 function envTrustProxy(v: string | undefined): boolean | number | string[] | undefined {
   if (v === undefined || v === '') return undefined;
@@ -248,6 +258,7 @@ export function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv = {}): Co
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/venice-keys.db',
     redisUrl: env.REDIS_URL || undefined,
     secret: env.VENICE_KEYS_SECRET || undefined,
+    acceptedSecrets: envSecretList(env.VENICE_KEYS_SECRET_ACCEPTED),
     logLevel: envLogLevel(env.LOG_LEVEL),
     metricsPort: envInt(env, 'METRICS_PORT'),
     shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS') ?? 30_000,

@@ -24,7 +24,15 @@ async function main(): Promise<number | undefined> {
   const metrics =
     config.metricsPort === undefined ? undefined : new (await import('./metrics/prometheus.js')).PrometheusMetrics();
   const runtime = await openRuntime(config, { log: logger, ...(metrics ? { metrics } : {}) });
-  logger.info({ database: runtime.database.text, secret: runtime.secretSource }, 'database opened');
+  const accepted = config.acceptedSecrets.length;
+  logger.info(
+    {
+      database: runtime.database.text,
+      secret: runtime.secretSource,
+      ...(accepted ? { acceptedSecrets: accepted } : {}),
+    },
+    'database opened',
+  );
   const readiness = readinessProbes(runtime.store, config.redisUrl);
   const app = await buildApp({ ...runtime, logger, metrics, readiness: readiness.checks });
   const closeAll = async () => {

@@ -42,6 +42,8 @@ export interface RuntimeParts {
   counters: LimitCounters;
   clock: Clock;
   serverSecret: Uint8Array;
+  /** Earlier secrets a rotation still accepts (VENICE_KEYS_SECRET_ACCEPTED); default none. */
+  acceptedSecrets?: readonly Uint8Array[];
   /** Default: this process's memory (tests without a gateway of their own). */
   reservations?: Reservations;
   metrics?: Metrics;
@@ -54,7 +56,15 @@ export function buildRuntime(parts: RuntimeParts): Runtime {
   return {
     ...parts,
     reservations,
-    services: createServices(config, store, counters, clock, serverSecret, parts.metrics ?? NO_METRICS, reservations),
+    services: createServices(
+      config,
+      store,
+      counters,
+      clock,
+      { current: serverSecret, accepted: parts.acceptedSecrets ?? [] },
+      parts.metrics ?? NO_METRICS,
+      reservations,
+    ),
     async close() {
       await counters.close();
       await store.close();
@@ -160,7 +170,17 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     const { counters, reservations } = await openShared(config.redisUrl, opened);
     const clock = options.clock ?? systemClock;
     const metrics = options.metrics ?? NO_METRICS;
-    const runtime = buildRuntime({ config, store, counters, clock, serverSecret: secret, reservations, metrics });
+    const acceptedSecrets = config.acceptedSecrets.map((s) => new TextEncoder().encode(s));
+    const runtime = buildRuntime({
+      config,
+      store,
+      counters,
+      clock,
+      serverSecret: secret,
+      acceptedSecrets,
+      reservations,
+      metrics,
+    });
     const gateway = buildGateway({ config, store, reservations, clock, metrics, log: options.log });
     const stopSweeper = options.serving === false ? () => {} : gateway.startSweeper();
     const stopPruning = options.serving === false ? () => {} : pruneReplays(store, clock, options.log ?? SILENT);

@@ -7,6 +7,7 @@ import type { LimitCounters } from './domain/ports/counters.js';
 import { type Metrics, NO_METRICS } from './domain/ports/metrics.js';
 import type { Reservations } from './domain/ports/reservations.js';
 import { RateLimitService } from './domain/rate-limits.js';
+import type { ServerSecrets } from './domain/secrets.js';
 import { createUsageServices, type UsageServices } from './domain/usage/services.js';
 import { Web3KeyService } from './domain/web3-keys.js';
 import type { Store } from './storage/types.js';
@@ -26,7 +27,7 @@ export function createServices(
   store: Store,
   counters: LimitCounters,
   clock: Clock,
-  serverSecret: Uint8Array,
+  secrets: ServerSecrets,
   metrics: Metrics = NO_METRICS,
   /** The gateway's reservations: the same instance its GatewayService uses, so reads see requests in flight. */
   reservations: Reservations = new MemoryReservations(),
@@ -35,7 +36,7 @@ export function createServices(
     store,
     clock,
     { createsPerMinute: config.limits.keyCreatesPerMinute, maxActiveKeys: config.limits.maxActiveKeys },
-    serverSecret,
+    secrets,
     metrics,
   );
   const accounts = new AccountService(store, clock, config.accounts, config.tiers, reservations);
@@ -43,7 +44,7 @@ export function createServices(
     keys,
     accounts,
     usedTokens: store,
-    challenges: jwtChallenges(serverSecret, clock),
+    challenges: jwtChallenges(secrets, clock),
     wallets: chainWallets(config.web3),
     counters,
     clock,
@@ -52,7 +53,7 @@ export function createServices(
   const usage = createUsageServices({
     reader: store,
     clock,
-    serverSecret,
+    secrets,
     catalog: config.models,
     retentionDays: config.usage.retentionDays,
     settlesWithinMs: config.upstream.timeoutMs,

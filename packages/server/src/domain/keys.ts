@@ -19,7 +19,9 @@ import {
   idempotencyDigest,
   newId,
   SECRET_PATTERN,
+  type ServerSecrets,
   seal,
+  secretsInTurn,
   sha256Hex,
   UUID_PATTERN,
   unseal,
@@ -99,7 +101,7 @@ export class KeyService {
     private readonly store: KeyStore & UsageStore,
     private readonly clock: Clock,
     private readonly limits: KeyLimits,
-    private readonly serverSecret: Uint8Array,
+    private readonly secrets: ServerSecrets,
     private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
@@ -177,23 +179,29 @@ export class KeyService {
       if (idempotencyKey === undefined)
         return { ...(await this.insertWithinLimits(tx, accountId, input, now)), replayed: false };
 
-      const keyDigest = idempotencyDigest(this.serverSecret, accountId, idempotencyKey);
       const requestHash = sha256Hex(canonicalInput(input));
-      const previous = await tx.getIdempotency(keyDigest);
-      if (previous && previous.expiresAt > now) {
+      // Under the account's lock: a record made before a rotation is found under the secret it was made with.
+      for (const secret of secretsInTurn(this.secrets)) {
+        const digest = idempotencyDigest(secret, accountId, idempotencyKey);
+        const previous = await tx.getIdempotency(digest);
+        if (!previous) continue;
+        if (previous.expiresAt <= now) {
+          await tx.deleteIdempotency(digest);
+          continue;
+        }
         if (previous.requestHash !== requestHash) {
           throw new AppError('CONFLICT', 'Idempotency-Key was already used with a different request');
         }
-        const plain = unseal(previous.sealedResponse, this.serverSecret, accountId, idempotencyKey);
+        const plain = unseal(previous.sealedResponse, secret, accountId, idempotencyKey);
         return { ...decodeCreated(plain), replayed: true };
       }
-      if (previous) await tx.deleteIdempotency(keyDigest);
 
       const created = await this.insertWithinLimits(tx, accountId, input, now);
+      const { current } = this.secrets;
       await tx.putIdempotency({
-        keyDigest,
+        keyDigest: idempotencyDigest(current, accountId, idempotencyKey),
         requestHash,
-        sealedResponse: seal(encodeCreated(created), this.serverSecret, accountId, idempotencyKey),
+        sealedResponse: seal(encodeCreated(created), current, accountId, idempotencyKey),
         createdAt: now,
         expiresAt: now + IDEMPOTENCY_TTL_MS,
       });

@@ -54,6 +54,19 @@ export function newOrderedId(): string {
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
+/**
+ * The server secret that signs and seals (`current`), and earlier ones still accepted while a rotation
+ * rolls across the instances: those check and open what they once signed (web3 tokens, usage cursors,
+ * idempotency records) but never sign anything new.
+ */
+export interface ServerSecrets {
+  current: Uint8Array;
+  accepted: readonly Uint8Array[];
+}
+
+/** Every secret, in the order to try them: the current one first. */
+export const secretsInTurn = (s: ServerSecrets): Uint8Array[] => [s.current, ...s.accepted];
+
 /** Keyed digest of an Idempotency-Key value: the value itself is never stored. */
 export function idempotencyDigest(serverSecret: Uint8Array, accountId: string, key: string): string {
   return createHmac('sha256', serverSecret).update(`${accountId}\n${key}`).digest('hex');

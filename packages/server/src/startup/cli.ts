@@ -15,6 +15,7 @@ Configured by the environment (and the file named by VENICE_KEYS_CONFIG); nothin
   DATABASE_URL            sqlite:<path> (default sqlite:./data/venice-keys.db) or postgres://…
   REDIS_URL               shared counters for several instances (default: in memory)
   VENICE_KEYS_SECRET      the server secret (required with PostgreSQL; SQLite: a file beside the database)
+  VENICE_KEYS_SECRET_ACCEPTED   earlier secrets still accepted while a rotation rolls out (comma-separated)
   VENICE_KEYS_CONFIG      a JSON or YAML config file
   VENICE_UPSTREAM_URL, VENICE_UPSTREAM_API_KEY   the inference upstream
   LOG_LEVEL, METRICS_PORT, SHUTDOWN_GRACE_MS, TRUST_PROXY

@@ -51,6 +51,8 @@ export async function issueWeb3Token({
   return { token, jti, expiresAtMs: exp * 1000 };
 }
 
+export const SIGNATURE_INVALID = 'JWT signature is invalid';
+
 /**
  * Checks in the order the wire promises, each failure an `AppError('BAD_REQUEST')` with the
  * wire's message: malformed, signature, expiry, claims. Expiry is judged by the injected clock,
@@ -62,7 +64,7 @@ export async function verifyWeb3Token(token: string, params: Web3TokenParams): P
   try {
     await compactVerify(token, signingKey(params.secret), { algorithms: ['HS256'] });
   } catch (e) {
-    if (e instanceof errors.JWSSignatureVerificationFailed) throw rejected('JWT signature is invalid', e);
+    if (e instanceof errors.JWSSignatureVerificationFailed) throw rejected(SIGNATURE_INVALID, e);
     // What jose refuses beyond our own parse (e.g. a `crit` header) is a token we cannot read.
     throw rejected('JWT is malformed', e);
   }

@@ -30,12 +30,22 @@ export async function buildTestApp(
     logger?: FastifyBaseLogger;
     counters?: LimitCounters;
     readiness?: readonly ReadinessCheck[];
+    /** Another server secret than SERVER_SECRET, and earlier ones still accepted (a rotation). */
+    secret?: Uint8Array;
+    acceptedSecrets?: readonly Uint8Array[];
   } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? new ManualClock();
   const counters = options.counters ?? new MemoryLimitCounters();
   const config = resolveConfig(options.config ?? {}, {});
-  const runtime = buildRuntime({ config, store, counters, clock, serverSecret: SERVER_SECRET });
+  const runtime = buildRuntime({
+    config,
+    store,
+    counters,
+    clock,
+    serverSecret: options.secret ?? SERVER_SECRET,
+    ...(options.acceptedSecrets ? { acceptedSecrets: options.acceptedSecrets } : {}),
+  });
   const app = checkConformance(
     await buildApp({
       ...runtime,

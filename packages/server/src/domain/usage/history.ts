@@ -30,7 +30,8 @@ export class UsageHistory {
   constructor(
     private readonly reader: UsageReader,
     private readonly clock: Clock,
-    private readonly cursorKey: Uint8Array,
+    /** The first signs; every one opens (the others are those of secrets a rotation still accepts). */
+    private readonly cursorKeys: readonly [Uint8Array, ...Uint8Array[]],
   ) {}
 
   firstPage(accountId: string, filters: HistoryFilters): Promise<HistoryPage> {
@@ -40,7 +41,13 @@ export class UsageHistory {
 
   /** The walk a cursor continues, or why it cannot be continued. */
   openCursor(accountId: string, cursor: string): OpenedCursor {
-    return openCursor(this.cursorKey, accountId, cursor, this.clock.now());
+    const now = this.clock.now();
+    let opened: OpenedCursor = { ok: false, reason: 'invalid' };
+    for (const key of this.cursorKeys) {
+      opened = openCursor(key, accountId, cursor, now);
+      if (opened.ok || opened.reason !== 'invalid') break;
+    }
+    return opened;
   }
 
   continueWalk(accountId: string, walk: WalkState): Promise<HistoryPage> {
@@ -67,7 +74,7 @@ export class UsageHistory {
     const servedAt = this.clock.now();
     const nextCursor =
       rows.length > walk.pageSize && last
-        ? signCursor(this.cursorKey, accountId, { ...walk, after: { at: last.at, id: last.id } }, servedAt)
+        ? signCursor(this.cursorKeys[0], accountId, { ...walk, after: { at: last.at, id: last.id } }, servedAt)
         : null;
     return { entries, nextCursor, servedAt };
   }

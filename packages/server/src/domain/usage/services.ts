@@ -1,5 +1,6 @@
 import type { CatalogModel } from '../catalog.js';
 import type { Clock } from '../clock.js';
+import type { ServerSecrets } from '../secrets.js';
 import { UsageAnalyticsService } from './analytics.js';
 import { cursorKey } from './cursor.js';
 import { UsageHistory } from './history.js';
@@ -15,7 +16,7 @@ export interface UsageServices {
 export interface UsageParts {
   reader: UsageReader;
   clock: Clock;
-  serverSecret: Uint8Array;
+  secrets: ServerSecrets;
   catalog: readonly CatalogModel[];
   retentionDays: number;
   /** How long after admission a request is settled at the latest (the upstream timeout). */
@@ -24,9 +25,10 @@ export interface UsageParts {
 
 /** The read side of the ledger over one reader: the history walk, analytics, and retention. */
 export function createUsageServices(parts: UsageParts): UsageServices {
-  const { reader, clock } = parts;
+  const { reader, clock, secrets } = parts;
+  const keys = [cursorKey(secrets.current), ...secrets.accepted.map(cursorKey)] as const;
   return {
-    history: new UsageHistory(reader, clock, cursorKey(parts.serverSecret)),
+    history: new UsageHistory(reader, clock, keys),
     analytics: new UsageAnalyticsService(reader, clock, parts.catalog, parts.settlesWithinMs),
     pruner: new LedgerPruner(reader, clock, { retentionDays: parts.retentionDays }),
   };
