@@ -67,6 +67,35 @@ class Finished {
   }
 }
 
+interface Window {
+  start: number;
+  used: number;
+}
+
+/** One key's state: its spend per limit period, and its error budget. */
+interface KeyState {
+  /** Settled and held spend, per first day of a limit period. */
+  periods: Map<number, { usd: bigint; diem: bigint }>;
+  /** The times of its newest `threshold + 1` failures, oldest first. */
+  failures: number[];
+  blockedUntil: number | undefined;
+}
+
+/**
+ * One account's state. Admission looks everything up from the account down, by ids and window names
+ * that are the same strings request after request (their hashes cached), rather than by keys
+ * concatenated anew for every lookup: that made half of this adapter's cost.
+ */
+interface AccountState {
+  /** The USD mirror: balance minus outstanding holds. */
+  usd: bigint | undefined;
+  /** DIEM settled and held, per UTC day. */
+  diem: Map<number, bigint>;
+  keys: Map<string, KeyState>;
+  windows: Map<string, Window>;
+  generation: number;
+}
+
 /**
  * Reservations of one process. Every method runs to completion without awaiting anything, so each
  * admission and settlement is atomic against every other in this process, as the Redis script is
@@ -74,32 +103,44 @@ class Finished {
  */
 export class MemoryReservations implements Reservations {
   readonly kind = 'memory' as const;
-  private readonly windows = new Map<string, { start: number; used: number }>();
-  private readonly usd = new Map<string, bigint>();
-  private readonly diem = new Map<string, bigint>();
-  private readonly keys = new Map<string, { usd: bigint; diem: bigint }>();
-  private readonly generations = new Map<string, number>();
+  private readonly accounts = new Map<string, AccountState>();
   /** Reservations held now. */
   private readonly records = new Map<string, Record>();
   private readonly finished = new Finished(FINISHED_MS);
   private readonly claimedFinished = new Finished(CLAIMED_FINISHED_MS);
-  /** Per key, the times of its newest `threshold + 1` failures, oldest first. */
-  private readonly failures = new Map<string, number[]>();
-  private readonly blocks = new Map<string, number>();
   /** Windows that refused a request already (one breach per window). */
   private readonly refusedWindows = new Set<string>();
   private sweptAt = 0;
 
-  private window(accountId: string, w: { name: string; windowMs: number }, now: number) {
+  private account(accountId: string): AccountState {
+    let a = this.accounts.get(accountId);
+    if (!a) {
+      a = { usd: undefined, diem: new Map(), keys: new Map(), windows: new Map(), generation: 0 };
+      this.accounts.set(accountId, a);
+    }
+    return a;
+  }
+
+  private key(a: AccountState, keyId: string): KeyState {
+    let k = a.keys.get(keyId);
+    if (!k) {
+      k = { periods: new Map(), failures: [], blockedUntil: undefined };
+      a.keys.set(keyId, k);
+    }
+    return k;
+  }
+
+  /** The window `w` counts in now: the live one, or a fresh one when it has not started yet. */
+  private static window(a: AccountState | undefined, w: { name: string; windowMs: number }, now: number): Window {
     const start = windowStart(now, w.windowMs);
-    const found = this.windows.get(`${accountId}:${w.name}`);
+    const found = a?.windows.get(w.name);
     return found && found.start === start ? found : { start, used: 0 };
   }
 
-  private stateOf(accountId: string, keyId: string, money: MoneyAsk) {
-    const usdAvailable = this.usd.get(accountId);
-    const diemUsedOnDay = this.diem.get(`${accountId}:${money.day}`);
-    const keyUsed = this.keys.get(`${accountId}:${keyId}:${money.keyPeriodStart}`);
+  private static stateOf(a: AccountState, keyId: string, money: MoneyAsk) {
+    const usdAvailable = a.usd;
+    const diemUsedOnDay = a.diem.get(money.day);
+    const keyUsed = a.keys.get(keyId)?.periods.get(money.keyPeriodStart);
     const missing: MirrorName[] = [];
     if (usdAvailable === undefined) missing.push('usd');
     if (diemUsedOnDay === undefined) missing.push('diem');
@@ -115,21 +156,21 @@ export class MemoryReservations implements Reservations {
 
   async reserve(r: ReserveRequest): Promise<ReserveOutcome> {
     this.sweep(r.now);
-    const until = await this.blockedUntil(r.accountId, r.keyId, r.now);
+    const a = this.account(r.accountId);
+    const until = blockedAt(a.keys.get(r.keyId), r.now);
     if (until !== null) return { ok: false, reason: 'blocked', until };
-    const found = this.stateOf(r.accountId, r.keyId, r.money);
-    if (!found.state)
-      return { ok: false, reason: 'missing', mirrors: found.missing, generation: this.generation(r.accountId) };
+    const found = MemoryReservations.stateOf(a, r.keyId, r.money);
+    if (!found.state) return { ok: false, reason: 'missing', mirrors: found.missing, generation: a.generation };
     const spendable = spendableOf(r.money, found.state);
-    const current = r.windows.map((w) => this.window(r.accountId, w, r.now));
+    const current = r.windows.map((w) => MemoryReservations.window(a, w, r.now));
     const states = (extra: boolean): WindowState[] =>
       r.windows.map((w, i) => ({
         name: w.name,
         limit: w.limit,
-        used: (current[i]?.used ?? 0) + (extra ? w.cost : 0),
-        resetsAt: (current[i]?.start ?? 0) + w.windowMs,
+        used: (current[i] as Window).used + (extra ? w.cost : 0),
+        resetsAt: (current[i] as Window).start + w.windowMs,
       }));
-    const failed = r.windows.findIndex((w, i) => (current[i]?.used ?? 0) + w.cost > w.limit);
+    const failed = r.windows.findIndex((w, i) => (current[i] as Window).used + w.cost > w.limit);
     if (failed >= 0) {
       const w = r.windows[failed] as WindowAsk;
       const retryAfterMs = windowStart(r.now, w.windowMs) + w.windowMs - r.now;
@@ -141,14 +182,17 @@ export class MemoryReservations implements Reservations {
     const hold = planHold(r.money, found.state);
     if (typeof hold === 'string') return { ok: false, reason: hold, windows: states(false), spendable };
 
+    const windows = states(true);
     for (const [i, w] of r.windows.entries()) {
-      const c = current[i] as { start: number; used: number };
-      this.windows.set(`${r.accountId}:${w.name}`, { start: c.start, used: c.used + w.cost });
+      const c = current[i] as Window;
+      // A fresh window becomes the live one; the live one is counted in place.
+      if (a.windows.get(w.name) !== c) a.windows.set(w.name, c);
+      c.used += w.cost;
     }
-    this.bump(this.usd, r.accountId, -hold.usd);
-    this.bump(this.diem, `${r.accountId}:${r.money.day}`, hold.diem);
+    a.usd = (a.usd as bigint) - hold.usd;
+    a.diem.set(r.money.day, found.state.diemUsedOnDay + hold.diem);
     const key = found.state.keyUsed;
-    this.keys.set(`${r.accountId}:${r.keyId}:${r.money.keyPeriodStart}`, {
+    (a.keys.get(r.keyId) as KeyState).periods.set(r.money.keyPeriodStart, {
       usd: key.usd + hold.usd,
       diem: key.diem + hold.diem,
     });
@@ -163,14 +207,14 @@ export class MemoryReservations implements Reservations {
       windows: r.windows.map((w, i) => ({
         name: w.name,
         windowMs: w.windowMs,
-        windowStart: (current[i] as { start: number }).start,
+        windowStart: (current[i] as Window).start,
         cost: w.cost,
       })),
       deadline: r.deadline,
       meta: r.meta,
     };
     this.records.set(r.id, { held, claimed: false });
-    return { ok: true, reservation: held, windows: states(true), spendable };
+    return { ok: true, reservation: held, windows, spendable };
   }
 
   async initMirrors(
@@ -180,35 +224,40 @@ export class MemoryReservations implements Reservations {
     generation: number,
     facts: MirrorFacts,
   ): Promise<boolean> {
-    if (this.generation(accountId) !== generation) return false;
-    if (!this.usd.has(accountId)) this.usd.set(accountId, facts.usdBalance);
-    const day = `${accountId}:${money.day}`;
-    if (!this.diem.has(day)) this.diem.set(day, facts.diemSpentOnDay);
-    const key = `${accountId}:${keyId}:${money.keyPeriodStart}`;
-    if (!this.keys.has(key)) this.keys.set(key, { ...facts.keySpent });
+    const a = this.account(accountId);
+    if (a.generation !== generation) return false;
+    a.usd ??= facts.usdBalance;
+    if (!a.diem.has(money.day)) a.diem.set(money.day, facts.diemSpentOnDay);
+    const periods = this.key(a, keyId).periods;
+    if (!periods.has(money.keyPeriodStart)) periods.set(money.keyPeriodStart, { ...facts.keySpent });
     return true;
   }
 
   async finalize(f: FinalizeRequest): Promise<void> {
     const h = f.reservation;
-    if (this.finished.has(h.id) || this.claimedFinished.has(h.id)) return;
     const record = this.records.get(h.id);
+    // A held record is not finalized yet: only without one is it worth asking whether it was.
+    if (!record && (this.finished.has(h.id) || this.claimedFinished.has(h.id))) return;
     // A record this process never held (it restarted): the mirrors were rebuilt from a database that may
     // lack this charge, so count it in (at worst twice: an account may then spend less, never more).
     const lost = record === undefined;
     // What was held is what the record says (as in the Redis adapter's script).
     const usdDelta = lost ? -f.charge.usd : record.held.usd - f.charge.usd;
     const diemDelta = lost ? f.charge.diem : f.charge.diem - record.held.diem;
-    if (!this.adjust(this.usd, h.accountId, usdDelta)) this.bumpGeneration(h.accountId);
-    if (!this.adjust(this.diem, `${h.accountId}:${h.day}`, diemDelta)) this.bumpGeneration(h.accountId);
-    const keyName = `${h.accountId}:${h.keyId}:${h.keyPeriodStart}`;
-    const key = this.keys.get(keyName);
-    if (key) this.keys.set(keyName, { usd: key.usd - usdDelta, diem: key.diem + diemDelta });
-    else this.bumpGeneration(h.accountId);
+    const a = this.account(h.accountId);
+    if (a.usd === undefined) a.generation++;
+    else a.usd += usdDelta;
+    const diem = a.diem.get(h.day);
+    if (diem === undefined) a.generation++;
+    else a.diem.set(h.day, diem + diemDelta);
+    const periods = a.keys.get(h.keyId)?.periods;
+    const key = periods?.get(h.keyPeriodStart);
+    if (periods && key) periods.set(h.keyPeriodStart, { usd: key.usd - usdDelta, diem: key.diem + diemDelta });
+    else a.generation++;
     if (!lost) {
       for (const w of h.windows) {
         const actual = f.actualCosts[w.name];
-        const live = this.windows.get(`${h.accountId}:${w.name}`);
+        const live = a.windows.get(w.name);
         if (actual !== undefined && live && live.start === w.windowStart) live.used += actual - w.cost;
       }
     }
@@ -230,75 +279,63 @@ export class MemoryReservations implements Reservations {
   }
 
   async recordFailure(accountId: string, keyId: string, budget: ErrorBudget, now: number): Promise<boolean> {
-    const name = `${accountId}:${keyId}`;
-    const times = this.failures.get(name) ?? [];
-    times.push(now);
-    if (times.length > budget.threshold + 1) times.shift();
-    this.failures.set(name, times);
-    if (!overBudget(times, budget, now) || (await this.blockedUntil(accountId, keyId, now)) !== null) return false;
-    this.blocks.set(name, now + budget.blockMs);
+    const k = this.key(this.account(accountId), keyId);
+    k.failures.push(now);
+    if (k.failures.length > budget.threshold + 1) k.failures.shift();
+    if (!overBudget(k.failures, budget, now) || blockedAt(k, now) !== null) return false;
+    k.blockedUntil = now + budget.blockMs;
     return true;
   }
 
   async blockedUntil(accountId: string, keyId: string, now: number): Promise<number | null> {
-    const until = this.blocks.get(`${accountId}:${keyId}`);
-    return until !== undefined && until > now ? until : null;
+    return blockedAt(this.accounts.get(accountId)?.keys.get(keyId), now);
   }
 
   async peekWindows(accountId: string, windows: readonly WindowAsk[], now: number): Promise<WindowState[]> {
+    const a = this.accounts.get(accountId);
     return windows.map((w) => {
-      const c = this.window(accountId, w, now);
+      const c = MemoryReservations.window(a, w, now);
       return { name: w.name, limit: w.limit, used: c.used, resetsAt: c.start + w.windowMs };
     });
   }
 
   async peekSpendable(accountId: string, keyId: string, money: MoneyAsk): Promise<Spendable | null> {
-    const usdAvailable = this.usd.get(accountId);
-    const diemUsedOnDay = this.diem.get(`${accountId}:${money.day}`);
-    const keyUsed = this.keys.get(`${accountId}:${keyId}:${money.keyPeriodStart}`);
+    const a = this.accounts.get(accountId);
+    const usdAvailable = a?.usd;
+    const diemUsedOnDay = a?.diem.get(money.day);
+    const keyUsed = a?.keys.get(keyId)?.periods.get(money.keyPeriodStart);
     if (usdAvailable === undefined || diemUsedOnDay === undefined) return null;
     if (keyUsed === undefined && (money.keyLimitUsd !== null || money.keyLimitDiem !== null)) return null;
     return spendableOf(money, { usdAvailable, diemUsedOnDay, keyUsed: keyUsed ?? { usd: 0n, diem: 0n } });
   }
 
   async adjustUsd(accountId: string, delta: bigint): Promise<void> {
-    this.adjust(this.usd, accountId, delta);
+    const a = this.accounts.get(accountId);
+    if (a?.usd !== undefined) a.usd += delta;
   }
 
   async close(): Promise<void> {
     this.records.clear();
   }
 
-  private generation(accountId: string): number {
-    return this.generations.get(accountId) ?? 0;
-  }
-
-  private bumpGeneration(accountId: string): void {
-    this.generations.set(accountId, this.generation(accountId) + 1);
-  }
-
-  private bump(map: Map<string, bigint>, name: string, delta: bigint): void {
-    map.set(name, (map.get(name) ?? 0n) + delta);
-  }
-
-  /** Changes a mirror only if it exists; false when it does not. */
-  private adjust(map: Map<string, bigint>, name: string, delta: bigint): boolean {
-    const v = map.get(name);
-    if (v === undefined) return false;
-    map.set(name, v + delta);
-    return true;
-  }
-
   /** Memory follows the live accounts: finished windows, past days and old tombstones go now and then. */
   private sweep(now: number): void {
     if (now - this.sweptAt < 60_000) return;
     this.sweptAt = now;
-    for (const [k, w] of this.windows) if (w.start + DAY_MS < now) this.windows.delete(k);
+    const today = Math.floor(now / DAY_MS);
+    for (const a of this.accounts.values()) {
+      for (const [name, w] of a.windows) if (w.start + DAY_MS < now) a.windows.delete(name);
+      for (const day of a.diem.keys()) if (day < today - 1) a.diem.delete(day);
+    }
     for (const k of this.refusedWindows)
       if (Number(k.slice(k.lastIndexOf(':') + 1)) + 2 * DAY_MS < now) this.refusedWindows.delete(k);
     this.finished.forget(now);
     this.claimedFinished.forget(now);
-    const today = Math.floor(now / DAY_MS);
-    for (const k of this.diem.keys()) if (Number(k.slice(k.lastIndexOf(':') + 1)) < today - 1) this.diem.delete(k);
   }
+}
+
+/** When the key's error-budget block ends, or null when it is not blocked now. */
+function blockedAt(k: KeyState | undefined, now: number): number | null {
+  const until = k?.blockedUntil;
+  return until !== undefined && until > now ? until : null;
 }
