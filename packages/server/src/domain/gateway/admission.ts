@@ -20,7 +20,7 @@ import { LedgerWriter } from './ledger-writer.js';
 import { describe, type GatewayLog } from './log.js';
 import { costOfUsage } from './pricing.js';
 import { type ReservationMeta, Settler, type SettleUsage } from './settlement.js';
-import { modelWindows, moneyAsk } from './windows.js';
+import { MODEL_LIMIT_TYPES, modelWindows, moneyAsk, windowNames } from './windows.js';
 
 export interface InferenceDemand {
   key: ApiKeyRecord;
@@ -148,7 +148,7 @@ export class GatewayService {
       promptTokensUpper: d.promptTokensUpper,
       outputTokensUpper: d.outputTokensUpper,
       admittedAt: now,
-      tokenWindow: limits ? `${d.model.id}:TPM` : null,
+      tokenWindow: limits ? (windowNames(d.model)[MODEL_LIMIT_TYPES.indexOf('TPM')] as string) : null,
     };
     const request: ReserveRequest = {
       id: newOrderedId(),

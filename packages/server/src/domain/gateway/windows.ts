@@ -8,6 +8,21 @@ export type ModelLimitType = (typeof MODEL_LIMIT_TYPES)[number];
 
 const WINDOW_MS: Record<ModelLimitType, number> = { RPM: MINUTE_MS, RPD: DAY_MS, TPM: MINUTE_MS };
 
+const NAMES = new WeakMap<CatalogModel, readonly string[]>();
+
+/**
+ * `<model>:<type>` in MODEL_LIMIT_TYPES order, made once per model: the counters look windows up by
+ * name on every request, and the same string each time has its hash already.
+ */
+export function windowNames(model: CatalogModel): readonly string[] {
+  let names = NAMES.get(model);
+  if (!names) {
+    names = MODEL_LIMIT_TYPES.map((type) => `${model.id}:${type}`);
+    NAMES.set(model, names);
+  }
+  return names;
+}
+
 /**
  * The account's windows of one model for its tier, in MODEL_LIMIT_TYPES order, with the cost of one
  * request: the one naming shared by admission (which counts) and `/api_keys/rate_limits` (which reads).
@@ -16,8 +31,9 @@ const WINDOW_MS: Record<ModelLimitType, number> = { RPM: MINUTE_MS, RPD: DAY_MS,
 export function modelWindows(model: CatalogModel, tier: string, tokens: number): WindowAsk[] {
   const limits = model.rateLimits[tier];
   if (!limits) return [];
-  return MODEL_LIMIT_TYPES.map((type) => ({
-    name: `${model.id}:${type}`,
+  const names = windowNames(model);
+  return MODEL_LIMIT_TYPES.map((type, i) => ({
+    name: names[i] as string,
     windowMs: WINDOW_MS[type],
     limit: limits[type],
     cost: type === 'TPM' ? tokens : 1,
