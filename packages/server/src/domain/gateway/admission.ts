@@ -20,7 +20,7 @@ import { LedgerWriter } from './ledger-writer.js';
 import { describe, type GatewayLog } from './log.js';
 import { costOfUsage } from './pricing.js';
 import { type ReservationMeta, Settler, type SettleUsage } from './settlement.js';
-import { MODEL_LIMIT_TYPES, modelWindows, moneyAsk, windowNames } from './windows.js';
+import { MODEL_LIMIT_TYPES, modelWindows, moneyAsk } from './windows.js';
 
 export interface InferenceDemand {
   key: ApiKeyRecord;
@@ -64,6 +64,8 @@ export interface BreachLog {
 
 export const ERROR_BUDGET: ErrorBudget = { threshold: 50, windowMs: 30_000, blockMs: 30_000 };
 const EXPIRY_MARGIN_MS = 30_000;
+/** Where the TPM window stands among a model's windows (none when the tier has no limits). */
+const TPM_WINDOW = MODEL_LIMIT_TYPES.indexOf('TPM');
 const MIRROR_REBUILD_ATTEMPTS = 5;
 
 const MESSAGES = {
@@ -148,7 +150,7 @@ export class GatewayService {
       promptTokensUpper: d.promptTokensUpper,
       outputTokensUpper: d.outputTokensUpper,
       admittedAt: now,
-      tokenWindow: limits ? (windowNames(d.model)[MODEL_LIMIT_TYPES.indexOf('TPM')] as string) : null,
+      tokenWindow: windows[TPM_WINDOW]?.name ?? null,
     };
     const request: ReserveRequest = {
       id: newOrderedId(),

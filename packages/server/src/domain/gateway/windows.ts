@@ -14,7 +14,7 @@ const NAMES = new WeakMap<CatalogModel, readonly string[]>();
  * `<model>:<type>` in MODEL_LIMIT_TYPES order, made once per model: the counters look windows up by
  * name on every request, and the same string each time has its hash already.
  */
-export function windowNames(model: CatalogModel): readonly string[] {
+function windowNames(model: CatalogModel): readonly string[] {
   let names = NAMES.get(model);
   if (!names) {
     names = MODEL_LIMIT_TYPES.map((type) => `${model.id}:${type}`);

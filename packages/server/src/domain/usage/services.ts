@@ -1,6 +1,6 @@
 import type { CatalogModel } from '../catalog.js';
 import type { Clock } from '../clock.js';
-import type { ServerSecrets } from '../secrets.js';
+import { type ServerSecrets, secretsInTurn } from '../secrets.js';
 import { UsageAnalyticsService } from './analytics.js';
 import { cursorKey } from './cursor.js';
 import { UsageHistory } from './history.js';
@@ -26,7 +26,7 @@ export interface UsageParts {
 /** The read side of the ledger over one reader: the history walk, analytics, and retention. */
 export function createUsageServices(parts: UsageParts): UsageServices {
   const { reader, clock, secrets } = parts;
-  const keys = [cursorKey(secrets.current), ...secrets.accepted.map(cursorKey)] as const;
+  const keys = secretsInTurn(secrets).map(cursorKey) as [Buffer, ...Buffer[]];
   return {
     history: new UsageHistory(reader, clock, keys),
     analytics: new UsageAnalyticsService(reader, clock, parts.catalog, parts.settlesWithinMs),
